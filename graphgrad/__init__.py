@@ -1,0 +1,14 @@
+"""graphgrad: computational graphs and reverse-mode automatic differentiation on NumPy."""
+from . import autograd
+from .function import Function
+from .functions import (
+    abs, add, clip, concatenate, div, exp, expand_dims, log, log_softmax, logsumexp, matmul,
+    max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax,
+    sqrt, squeeze, stack, sub, sum, swapaxes, tanh, transpose, where, broadcast_to,
+)
+from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Tensor, tensor
+
+float32, float64 = "float32", "float64"
+
+__version__ = "0.1.0"

@@ -1,0 +1,59 @@
+"""Array backend and dtype policy: NumPy runs the math; floats default to float32."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+xp = np
+default_float = np.float32
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """Turn `data` into an ndarray: Python floats become float32, NumPy data keeps its dtype."""
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    arr = np.asarray(data)
+    if arr.dtype == np.float64:
+        arr = arr.astype(default_float)
+    return arr
+
+
+def sum_to(g, shape: tuple):
+    """Sum a broadcast gradient back to `shape` (works on arrays and on Tensors)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def scatter_add(shape: tuple, index, values: np.ndarray) -> np.ndarray:
+    """Zeros of `shape` with `values` added at `index`; repeated indices accumulate."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if _hits_each_element_once(index):
+        out[index] = values
+    else:
+        np.add.at(out, index, values)
+    return out
+
+
+def _hits_each_element_once(index) -> bool:
+    """True for ints, slices, None, Ellipsis and boolean masks: no element can repeat."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
+        or (isinstance(i, np.ndarray) and i.dtype == bool)
+        for i in items
+    )
+
+
+# The few functions a backward needs beyond operators and methods. On the fast path they are
+# NumPy's; under create_graph the engine swaps in graphgrad's own (see functions/__init__.py).
+array_ops = SimpleNamespace(
+    exp=np.exp, log=np.log, broadcast_to=np.broadcast_to, sum_to=sum_to, scatter_add=scatter_add
+)
