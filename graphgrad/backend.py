@@ -25,6 +25,8 @@ def sum_to(g, shape: tuple):
     """Sum a broadcast gradient back to `shape` (works on arrays and on Tensors)."""
     if g.shape == shape:
         return g
+    if g.shape[1:] == shape:  # the bias case: sum over the batch axis
+        return g.sum(axis=0)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
@@ -52,8 +54,15 @@ def _hits_each_element_once(index) -> bool:
     )
 
 
+def broadcast_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """`g` repeated to `shape`, as a new writable array (cheaper than np.broadcast_to for small arrays)."""
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 # The few functions a backward needs beyond operators and methods. On the fast path they are
 # NumPy's; under create_graph the engine swaps in graphgrad's own (see functions/__init__.py).
 array_ops = SimpleNamespace(
-    exp=np.exp, log=np.log, broadcast_to=np.broadcast_to, sum_to=sum_to, scatter_add=scatter_add
+    exp=np.exp, log=np.log, broadcast_to=broadcast_to, sum_to=sum_to, scatter_add=scatter_add
 )

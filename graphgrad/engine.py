@@ -2,6 +2,8 @@
 
 Iterative throughout (no recursion), so a chain of 100,000 operations backpropagates. Each
 function runs its backward once, after every consumer of its outputs has sent its gradient.
+Gradients are kept in a dict keyed by the id of the tensor they belong to; every such tensor
+is alive for the whole pass because the graph holds it as some function's input.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 from . import mode
 from .backend import sum_to
 from .function import Function, check_finite
+from .tensor import Tensor
 
 FREED_GRAPH = (
     "trying to backward through the graph a second time: {op} already freed its saved arrays "
@@ -20,21 +23,28 @@ FREED_GRAPH = (
 
 def topological_order(roots) -> list[Function]:
     """Functions reachable from `roots`, each after the functions that produced its inputs."""
-    order, seen = [], set()
-    stack = [(t.creator, False) for t in roots if t.creator is not None]
+    order, seen, stack = [], set(), []
+    for t in roots:
+        if t.creator is not None:
+            stack.append(t.creator)
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
+        fn = stack[-1]
         if fn in seen:
+            stack.pop()
+            order.append(fn)  # second visit: everything it depends on is already placed
             continue
         seen.add(fn)
-        stack.append((fn, True))
         for t in fn.inputs:
-            if t.creator is not None and t.creator not in seen:
-                stack.append((t.creator, False))
-    return order
+            c = t.creator
+            if c is not None and c not in seen:
+                stack.append(c)
+    # a function pushed twice is placed at its first completion; drop the later duplicates
+    placed, unique = set(), []
+    for fn in order:
+        if fn not in placed:
+            placed.add(fn)
+            unique.append(fn)
+    return unique
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
@@ -44,47 +54,58 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     `retain_grad()`). With `capture` (a list of tensors), their gradients are returned instead
     and no `.grad` is touched.
     """
-    from .tensor import Tensor
-
     grads, leaves = {}, {}
     for r, g in zip(roots, root_grads):
-        _accumulate(grads, id(r), g)
+        key = id(r)
+        grads[key] = g if key not in grads else grads[key] + g
         if r.creator is None:
-            leaves[id(r)] = r
-    wanted = {id(t): t for t in capture} if capture is not None else None
+            leaves[key] = r
+    wanted = {id(t) for t in capture} if capture is not None else None
     found = {}
-
-    with mode.set_grad_enabled(create_graph):
+    anomaly, before = mode.anomaly, mode.grad_enabled
+    mode.grad_enabled = create_graph  # first-order backward runs on arrays and records nothing
+    try:
         for fn in reversed(topological_order(roots)):
-            outs = [ref() for ref in fn.outputs]
-            gys = [grads.pop(id(o), None) if o is not None else None for o in outs]
-            if all(g is None for g in gys):
-                continue
+            outputs = fn.outputs
+            if len(outputs) == 1:  # the common case, kept lean
+                out = outputs[0]()
+                g = grads.pop(id(out), None) if out is not None else None
+                if g is None:
+                    continue
+                if wanted is not None:
+                    if id(out) in wanted:
+                        found[id(out)] = g
+                elif out.retains_grad:
+                    _store_grad(out, g, create_graph)
+                gys = (g,)
+            else:
+                gys = _output_grads(fn, grads, wanted, found, create_graph)
+                if gys is None:
+                    continue
             if fn.released:
                 raise RuntimeError(FREED_GRAPH.format(op=type(fn).__name__))
-            for o, g in zip(outs, gys):
-                if o is not None and g is not None:
-                    if wanted is not None and id(o) in wanted:
-                        found[id(o)] = g
-                    elif wanted is None and o.retains_grad:
-                        _store_grad(o, g, create_graph)
-            gys = [np.zeros_like(fn.outputs[i]().data) if g is None else g for i, g in enumerate(gys)]
-            gxs = _call_backward(fn, gys, outs, create_graph)
-            if mode.anomaly:
+            gxs = _call_backward(fn, gys) if create_graph else fn.backward(*gys)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            if anomaly:
                 check_finite(fn, "backward", gxs)
             for t, gx, need in zip(fn.inputs, gxs, fn.needs_input_grad):
                 if not need or gx is None:
                     continue
                 if create_graph and not isinstance(gx, Tensor):
                     gx = Tensor(gx)
-                if gx.shape != t.shape:
-                    gx = sum_to(gx, t.shape)
-                _accumulate(grads, id(t), gx)
+                shape = t.data.shape
+                if gx.shape != shape:
+                    gx = sum_to(gx, shape)
+                key = id(t)
+                prev = grads.get(key)
+                grads[key] = gx if prev is None else prev + gx
                 if t.creator is None:
-                    leaves[id(t)] = t
+                    leaves[key] = t
             if not retain_graph:
-                fn.__dict__.clear()
-                fn.released = True
+                fn.release()
+    finally:
+        mode.grad_enabled = before
 
     if wanted is not None:
         for key in wanted:
@@ -97,46 +118,51 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     return None
 
 
-def _accumulate(grads: dict, key: int, g) -> None:
-    prev = grads.get(key)
-    grads[key] = g if prev is None else prev + g
+def _output_grads(fn: Function, grads: dict, wanted, found: dict, create_graph: bool):
+    """Gradients for each output of a multi-output function (zeros for unused ones), or None."""
+    gys = []
+    for ref in fn.outputs:
+        out = ref()
+        g = grads.pop(id(out), None) if out is not None else None
+        if g is not None:
+            if wanted is not None:
+                if id(out) in wanted:
+                    found[id(out)] = g
+            elif out.retains_grad:
+                _store_grad(out, g, create_graph)
+        gys.append(g)
+    if all(g is None for g in gys):
+        return None
+    return [np.zeros_like(fn.outputs[i]().data) if g is None else g for i, g in enumerate(gys)]
 
 
-def _store_grad(t, g, create_graph: bool) -> None:
+def _store_grad(t: Tensor, g, create_graph: bool) -> None:
     """Add `g` into `t.grad` (a new array each time: gradients are never modified in place)."""
-    from .tensor import Tensor
-
-    if not isinstance(g, Tensor):
-        g = Tensor(g)
-    elif not create_graph:
-        g = g.detach()
-    if t.grad is None:
-        t.grad = g
-    elif create_graph:
-        t.grad = t.grad + g
+    if create_graph:
+        g = g if isinstance(g, Tensor) else Tensor(g)
+        t.grad = g if t.grad is None else t.grad + g
     else:
-        t.grad = Tensor(t.grad.data + g.data)
+        g = g.data if isinstance(g, Tensor) else g
+        t.grad = Tensor(g if t.grad is None else t.grad.data + g)
 
 
-def _call_backward(fn: Function, gys, outs, create_graph: bool) -> tuple:
-    """Run fn.backward; under create_graph, on Tensors so that the gradients are differentiable."""
-    if not create_graph:
-        gxs = fn.backward(*gys)
-        return gxs if isinstance(gxs, tuple) else (gxs,)
+def _call_backward(fn: Function, gys):
+    """Run fn.backward on Tensors, so that the gradients it returns are themselves differentiable."""
     from .functions import tensor_ops
-    from .tensor import Tensor
 
     # Show backward the recorded Tensors in place of the arrays it saved (matched by identity).
     live = {id(t.data): t for t in fn.inputs}
-    live.update({id(o.data): o for o in outs if o is not None})
+    for ref in fn.outputs:
+        out = ref()
+        if out is not None:
+            live[id(out.data)] = out
     saved = dict(fn.__dict__)
     for key, value in saved.items():
         if id(value) in live:
             fn.__dict__[key] = live[id(value)]
     fn.xp = tensor_ops
     try:
-        gxs = fn.backward(*[g if isinstance(g, Tensor) else Tensor(g) for g in gys])
+        return fn.backward(*[g if isinstance(g, Tensor) else Tensor(g) for g in gys])
     finally:
         fn.__dict__.clear()
         fn.__dict__.update(saved)
-    return gxs if isinstance(gxs, tuple) else (gxs,)

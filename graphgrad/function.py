@@ -20,16 +20,11 @@ _EVERY_INPUT = (True,) * 16  # driven by hand, every input's gradient is wanted
 class Function:
     """Base class of every operation; subclass it with `forward` and `backward` to add your own."""
 
-    __slots__ = ("inputs", "outputs", "needs_input_grad", "released", "__dict__", "__weakref__")
     xp = array_ops  # the namespace backward computes with; graphgrad's own ops under create_graph
-
-    def __new__(cls, *args, **kwargs):
-        fn = super().__new__(cls)
-        fn.inputs = ()
-        fn.outputs = ()
-        fn.needs_input_grad = _EVERY_INPUT
-        fn.released = False
-        return fn
+    inputs: tuple = ()  # the Tensors it was called on, once recorded
+    outputs: tuple = ()  # weak references to the Tensors it made
+    needs_input_grad: tuple = _EVERY_INPUT  # which inputs want a gradient
+    released = False  # True once backward has freed what forward saved
 
     def forward(self, *xs):
         """Compute the output array(s) from input arrays, keeping on `self` what backward needs."""
@@ -40,35 +35,42 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
 
     def __call__(self, *inputs):
-        from .tensor import Tensor
-
-        tensors = inputs if all(isinstance(x, Tensor) for x in inputs) else _wrap_constants(inputs)
-        ys = self.forward(*[t.data for t in tensors])
-        single = not isinstance(ys, tuple)
-        if single:
-            ys = (ys,)
-        ys = tuple(self._as_saved_array(y) for y in ys)
-        outs = tuple(Tensor(y) for y in ys)
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                inputs = _wrap_constants(inputs)
+                break
+        ys = self.forward(*[t.data for t in inputs])
+        many = isinstance(ys, tuple)
+        if many:
+            outs = tuple([Tensor(self._as_saved_array(y)) for y in ys])
+        else:
+            outs = (Tensor(ys if type(ys) is np.ndarray else self._as_saved_array(ys)),)
         if mode.anomaly:
-            check_finite(self, "forward", ys)
-        if mode.grad_enabled and any(t.requires_grad for t in tensors):
-            self.inputs = tensors
-            self.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            self.outputs = tuple(weakref.ref(o) for o in outs)
-            for o in outs:
-                o.creator = self
-                o.requires_grad = True
-        return outs[0] if single else outs
+            check_finite(self, "forward", outs)
+        if mode.grad_enabled:
+            needs = tuple([t.requires_grad for t in inputs])
+            if True in needs:
+                self.inputs = inputs
+                self.needs_input_grad = needs
+                self.outputs = tuple([weakref.ref(o) for o in outs])
+                for o in outs:
+                    o.creator = self
+                    o.requires_grad = True
+        return outs if many else outs[0]
 
-    def _as_saved_array(self, y):
+    def _as_saved_array(self, y) -> np.ndarray:
         """Outputs must be ndarrays; a NumPy scalar kept on self is replaced by the same array."""
-        if isinstance(y, np.ndarray):
+        if type(y) is np.ndarray:
             return y
-        arr = as_array(y) if not isinstance(y, np.generic) else np.asarray(y)
+        arr = np.asarray(y) if isinstance(y, (np.ndarray, np.generic)) else as_array(y)
         for key, value in self.__dict__.items():
             if value is y:
                 self.__dict__[key] = arr
         return arr
+
+    def release(self) -> None:
+        """Free what forward saved, keeping only the graph's structure (after backward)."""
+        self.__dict__ = {"inputs": self.inputs, "outputs": self.outputs, "released": True}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -76,8 +78,6 @@ class Function:
 
 def _wrap_constants(inputs) -> tuple:
     """Wrap non-tensor inputs as constants; Python numbers take the dtype of the tensors beside them."""
-    from .tensor import Tensor
-
     ref = next((x.data for x in inputs if isinstance(x, Tensor)), None)
     out = []
     for x in inputs:
@@ -94,9 +94,14 @@ def check_finite(fn: Function, phase: str, arrays) -> None:
     """Raise FloatingPointError naming `fn` if any array holds NaN or Inf (anomaly mode)."""
     for i, a in enumerate(arrays):
         a = getattr(a, "data", a)
-        if a is not None and np.issubdtype(np.asarray(a).dtype, np.inexact) and not np.isfinite(a).all():
+        if a is None or not np.issubdtype(np.asarray(a).dtype, np.inexact):
+            continue
+        if not np.isfinite(a).all():
             what = "output" if phase == "forward" else "gradient for input"
             raise FloatingPointError(
                 f"detect_anomaly: {type(fn).__name__}.{phase} produced NaN or Inf in its {what} {i} "
                 f"(shape {np.shape(a)})"
             )
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py needs Function defined first)

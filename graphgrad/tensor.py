@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import engine
 from . import functions as F
 from .backend import as_array
 
@@ -10,21 +11,21 @@ from .backend import as_array
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "retains_grad", "__weakref__")
     __array_ufunc__ = None  # make `ndarray op Tensor` defer to Tensor's reflected operators
     __hash__ = object.__hash__
+    # Defaults live on the class so that making a tensor sets just one attribute (per-op overhead).
+    grad: "Tensor | None" = None
+    requires_grad = False
+    creator = None  # the Function that made this tensor; None for a leaf
+    name: str | None = None
+    retains_grad = False
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
-        if not isinstance(data, np.ndarray):
-            data = as_array(data)
-        self.data = data
-        self.grad: Tensor | None = None
-        self.creator = None
-        self.name = name
-        self.retains_grad = False
-        self.requires_grad = False
+        self.data = data if isinstance(data, np.ndarray) else as_array(data)
         if requires_grad:
             self.requires_grad_(True)
+        if name is not None:
+            self.name = name
 
     # ---- attributes -------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="Tuple of dimension sizes.")
@@ -60,8 +61,6 @@ class Tensor:
     # ---- autograd ---------------------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`; `grad` is d(loss)/d(self)."""
-        from .engine import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 "backward(): this tensor does not require grad and has no grad_fn; "
@@ -73,7 +72,7 @@ class Tensor:
                     f"backward() without a grad argument works only on a scalar, but this tensor "
                     f"has shape {self.shape}; reduce it first (e.g. .sum()) or pass grad="
                 )
-            grad = np.ones_like(self.data)
+            grad = _one(self.data)
         else:
             grad = grad if isinstance(grad, Tensor) and create_graph else getattr(grad, "data", grad)
             if np.shape(grad) != self.shape:
@@ -82,7 +81,7 @@ class Tensor:
                 grad = np.asarray(grad, dtype=self.dtype)
         if create_graph and not isinstance(grad, Tensor):
             grad = Tensor(grad)
-        run_backward([self], [grad], retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        engine.run_backward([self], [grad], retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in `.grad` after backward."""
@@ -167,6 +166,19 @@ class Tensor:
     def astype(self, dtype) -> "Tensor":
         """A copy with another dtype; float-to-float casts keep the gradient flowing."""
         return F.astype(self, dtype)
+
+
+_ONES: dict = {}
+
+
+def _one(data: np.ndarray) -> np.ndarray:
+    """1 shaped and typed like `data` (shared, read-only: gradients are never modified in place)."""
+    key = (data.shape, data.dtype)
+    one = _ONES.get(key)
+    if one is None:
+        one = _ONES[key] = np.ones_like(data)
+        one.flags.writeable = False
+    return one
 
 
 def _raw(x):

@@ -10,22 +10,21 @@ import numpy as np
 from ..function import Function
 
 
-def _broadcast_check(op: str, x, y) -> None:
-    try:
-        np.broadcast_shapes(np.shape(x), np.shape(y))
-    except ValueError:
-        raise ValueError(
-            f"{op}: shapes {np.shape(x)} and {np.shape(y)} do not broadcast "
-            f"(trailing dimensions must be equal or 1)"
-        ) from None
+def _no_broadcast(op: str, x, y) -> ValueError:
+    return ValueError(
+        f"{op}: shapes {np.shape(x)} and {np.shape(y)} do not broadcast "
+        f"(trailing dimensions must be equal or 1)"
+    )
 
 
 class Add(Function):
     """z = x + y.  dz/dx = dz/dy = 1: the add gate hands the upstream gradient to both inputs."""
 
     def forward(self, x, y):
-        _broadcast_check("add", x, y)
-        return x + y
+        try:
+            return x + y
+        except ValueError:
+            raise _no_broadcast("add", x, y) from None
 
     def backward(self, gz):
         return gz, gz
@@ -35,8 +34,10 @@ class Sub(Function):
     """z = x - y.  dz/dx = 1, dz/dy = -1."""
 
     def forward(self, x, y):
-        _broadcast_check("sub", x, y)
-        return x - y
+        try:
+            return x - y
+        except ValueError:
+            raise _no_broadcast("sub", x, y) from None
 
     def backward(self, gz):
         return gz, -gz
@@ -46,9 +47,11 @@ class Mul(Function):
     """z = x * y.  dz/dx = y, dz/dy = x: the multiply gate swaps its inputs."""
 
     def forward(self, x, y):
-        _broadcast_check("mul", x, y)
         self.x, self.y = x, y
-        return x * y
+        try:
+            return x * y
+        except ValueError:
+            raise _no_broadcast("mul", x, y) from None
 
     def backward(self, gz):
         need_x, need_y = self.needs_input_grad[:2]
@@ -59,9 +62,11 @@ class Div(Function):
     """z = x / y.  dz/dx = 1/y, dz/dy = -x/y²."""
 
     def forward(self, x, y):
-        _broadcast_check("div", x, y)
         self.x, self.y = x, y
-        return x / y
+        try:
+            return x / y
+        except ValueError:
+            raise _no_broadcast("div", x, y) from None
 
     def backward(self, gz):
         gx = gz / self.y
@@ -97,9 +102,11 @@ class Pow(Function):
     """z = x**y for tensors.  dz/dx = y·x^(y-1), dz/dy = z·log(x)."""
 
     def forward(self, x, y):
-        _broadcast_check("pow", x, y)
         self.x, self.y = x, y
-        self.z = x ** y
+        try:
+            self.z = x ** y
+        except ValueError:
+            raise _no_broadcast("pow", x, y) from None
         return self.z
 
     def backward(self, gz):
@@ -113,13 +120,14 @@ class MatMul(Function):
     """z = x @ w.  dz/dx = gz @ wᵀ, dz/dw = xᵀ @ gz (batched over leading axes, 1-D as in NumPy)."""
 
     def forward(self, x, w):
-        if x.ndim == 0 or w.ndim == 0 or x.shape[-1] != w.shape[-2 if w.ndim > 1 else 0]:
-            raise ValueError(
-                f"matmul: shapes {x.shape} and {w.shape} are not aligned: the last axis of the "
-                f"first must equal the {'second-to-last' if w.ndim > 1 else 'only'} axis of the second"
-            )
         self.x, self.w = x, w
-        return x @ w
+        try:
+            return x @ w
+        except ValueError:
+            raise ValueError(
+                f"matmul: shapes {x.shape} and {w.shape} are not aligned: the last axis of the first "
+                f"must equal the {'second-to-last' if w.ndim > 1 else 'only'} axis of the second"
+            ) from None
 
     def backward(self, gz):
         x, w = self.x, self.w
@@ -187,9 +195,12 @@ class Maximum(Function):
     """z = max(x, y) elementwise: the max gate routes the gradient to the larger input (ties split)."""
 
     def forward(self, x, y):
-        _broadcast_check("maximum", x, y)
-        self.to_x = _share(x > y, x == y, np.result_type(x, y))
-        return np.maximum(x, y)
+        try:
+            z = np.maximum(x, y)
+        except ValueError:
+            raise _no_broadcast("maximum", x, y) from None
+        self.to_x = _share(x > y, x == y, z.dtype)
+        return z
 
     def backward(self, gz):
         return gz * self.to_x, gz * (1 - self.to_x)
@@ -199,9 +210,12 @@ class Minimum(Function):
     """z = min(x, y) elementwise: the gradient goes to the smaller input (ties split)."""
 
     def forward(self, x, y):
-        _broadcast_check("minimum", x, y)
-        self.to_x = _share(x < y, x == y, np.result_type(x, y))
-        return np.minimum(x, y)
+        try:
+            z = np.minimum(x, y)
+        except ValueError:
+            raise _no_broadcast("minimum", x, y) from None
+        self.to_x = _share(x < y, x == y, z.dtype)
+        return z
 
     def backward(self, gz):
         return gz * self.to_x, gz * (1 - self.to_x)

@@ -23,6 +23,8 @@ class _Reduction(Function):
 
     def _kept_shape(self, x) -> tuple:
         """x's shape with the reduced axes set to 1 (the shape keepdims=True would give)."""
+        if self.axis is None:
+            return (1,) * x.ndim
         axes = normalize_axis(type(self).__name__.lower(), self.axis, x.ndim)
         return tuple(1 if i in axes else n for i, n in enumerate(x.shape))
 
@@ -36,7 +38,7 @@ class Sum(_Reduction):
 
     def forward(self, x):
         self.shape, self.kept = x.shape, self._kept_shape(x)
-        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy):
         return self.xp.broadcast_to(self._expand(gy), self.shape)
@@ -48,7 +50,7 @@ class Mean(_Reduction):
     def forward(self, x):
         self.shape, self.kept = x.shape, self._kept_shape(x)
         self.n = x.size // max(int(np.prod(self.kept)), 1) if x.size else 1
-        return np.mean(x, axis=self.axis, keepdims=self.keepdims)
+        return x.mean(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy):
         return self.xp.broadcast_to(self._expand(gy) / self.n, self.shape)

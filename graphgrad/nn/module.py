@@ -1,0 +1,232 @@
+"""Module: the base of every layer and network; it owns parameters, buffers and sub-modules.
+
+Assigning a Parameter or a Module to an attribute registers it, in declaration order, so
+`parameters()` and `state_dict()` list the same things in the same order on every run.
+Registered objects also stay ordinary attributes, so `self.fc.weight` costs a plain lookup.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Callable, Iterator, NamedTuple
+
+import numpy as np
+
+from .parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict(strict=False)` could not match."""
+
+    missing_keys: list
+    unexpected_keys: list
+
+
+class Module:
+    """Base class for layers and networks: subclass it, assign layers in `__init__`, define `forward`."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        """Compute the module's output; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- registration -----------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() ran: call super().__init__() "
+                f"first in {type(self).__name__}.__init__"
+            )
+        if name in self._buffers and isinstance(value, np.ndarray):
+            self._buffers[name] = value  # replacing a buffer keeps it a buffer
+            object.__setattr__(self, name, value)
+            return
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register `param` under `name` (None keeps the attribute but registers nothing)."""
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name: str, array: np.ndarray | None) -> None:
+        """Register state that is saved in `state_dict()` but not trained (e.g. running statistics)."""
+        self._buffers.pop(name, None)
+        setattr(self, name, array)
+        if array is not None:
+            self._buffers[name] = array
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Register `module` as a child called `name`."""
+        setattr(self, name, module)
+
+    # ---- traversal --------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """This module and every descendant, with dotted names, depth first in registration order."""
+        stack, seen = [(prefix, self)], set()
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator["Module"]:
+        """This module and every descendant."""
+        return (m for _, m in self.named_modules())
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """The direct sub-modules with their names."""
+        return ((k, m) for k, m in self._modules.items() if m is not None)
+
+    def children(self) -> Iterator["Module"]:
+        """The direct sub-modules."""
+        return (m for _, m in self.named_children())
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs in declaration order; a shared parameter appears once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The trainable parameters, in declaration order."""
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, array) pairs of the registered buffers."""
+        for mod_name, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self) -> Iterator[np.ndarray]:
+        """The registered buffers."""
+        return (b for _, b in self.named_buffers())
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call `fn` on every descendant, then on this module (for custom initialisation)."""
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
+    # ---- modes and gradients ----------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (dropout active, batch statistics) here and in every descendant."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        """Set evaluation mode (dropout off, running statistics); same as `train(False)`."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of every parameter (gradients are never zeroed in place)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Turn gradient collection on or off for every parameter (freezing layers)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, dtype) -> "Module":
+        """Convert floating parameters and buffers to `dtype` (e.g. 'float64' for gradient checks)."""
+        dtype = np.dtype(dtype)
+        for p in self.parameters():
+            if np.issubdtype(p.data.dtype, np.floating):
+                p.data = p.data.astype(dtype)
+                p.grad = None
+        for module in self.modules():
+            for name, b in list(module._buffers.items()):
+                if np.issubdtype(b.dtype, np.floating):
+                    module.register_buffer(name, b.astype(dtype))
+        return self
+
+    def double(self) -> "Module":
+        """Convert to float64."""
+        return self.to(np.float64)
+
+    def float(self) -> "Module":
+        """Convert to float32."""
+        return self.to(np.float32)
+
+    # ---- state ------------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Parameters and buffers by dotted name; the arrays are shared with the module, not copied."""
+        state = OrderedDict((name, p.data) for name, p in self.named_parameters())
+        state.update(self.named_buffers())
+        return state
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy `state_dict`'s arrays into this module's parameters and buffers, in place."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for key, target in own.items():
+            if key in state_dict:
+                value = np.asarray(getattr(state_dict[key], "data", state_dict[key]))
+                if value.shape != target.shape:
+                    mismatched.append(f"{key}: checkpoint {value.shape}, model {target.shape}")
+        problems = []
+        if mismatched:
+            problems.append("shape mismatch for " + "; ".join(mismatched))
+        if strict and missing:
+            problems.append("missing keys " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("unexpected keys " + ", ".join(repr(k) for k in unexpected))
+        if problems:
+            raise RuntimeError(
+                f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
+                + ("" if mismatched else "; pass strict=False to load the keys that match")
+            )
+        for key, target in own.items():
+            if key in state_dict:
+                # In place, so optimizers and views holding these arrays see the loaded values.
+                np.copyto(target, np.asarray(getattr(state_dict[key], "data", state_dict[key])), casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- display ----------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (its settings)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, module in self.named_children():
+            body = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"
