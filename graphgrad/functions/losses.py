@@ -41,7 +41,8 @@ def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> No
         )
 
 
-def _reduce(loss: np.ndarray, reduction: str):
+def reduce_loss(loss, reduction: str):
+    """Reduce per-sample losses (an array or a Tensor) the way `reduction` says."""
     if reduction == "mean":
         return loss.mean()
     return loss.sum() if reduction == "sum" else loss
@@ -87,7 +88,7 @@ class SoftmaxCrossEntropy(Function):
             loss = -(t * self.log_y).sum(axis=1)
         else:
             loss = log_s[:, 0] - shifted[np.arange(n), t]
-        return _reduce(loss, self.reduction)
+        return reduce_loss(loss, self.reduction)
 
     def backward(self, gy):
         n = self.x.shape[0]
@@ -132,7 +133,7 @@ class BinaryCrossEntropyWithLogits(Function):
         self.p = 0.5 * (1 + np.tanh(0.5 * x))  # σ(x) without overflow
         # max(x, 0) - x·t + log(1 + e^-|x|): the stable form of the loss
         loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
-        return _reduce(loss, self.reduction)
+        return reduce_loss(loss, self.reduction)
 
     def backward(self, gy):
         n = self.x.size
@@ -142,3 +143,4 @@ class BinaryCrossEntropyWithLogits(Function):
         gx = (p - self.t) * scale if need_x else None
         gt = -self.x * scale if need_t else None
         return gx, gt
+

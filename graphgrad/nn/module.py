@@ -183,8 +183,13 @@ class Module:
     # ---- state ------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
         """Parameters and buffers by dotted name; the arrays are shared with the module, not copied."""
-        state = OrderedDict((name, p.data) for name, p in self.named_parameters())
-        state.update(self.named_buffers())
+        state = OrderedDict()
+        for mod_name, module in self.named_modules():
+            prefix = f"{mod_name}." if mod_name else ""
+            for name, p in module._parameters.items():
+                state[prefix + name] = p.data
+            for name, b in module._buffers.items():
+                state[prefix + name] = b
         return state
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:

@@ -1,0 +1,149 @@
+"""Functional forms of the layers and losses: `F.relu(x)`, `F.linear(x, w, b)`, `F.cross_entropy(y, t)`.
+
+Layers in `graphgrad.nn` are thin wrappers that own the parameters and call these.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functions as ops
+from ..functions.linear import Linear as _LinearOp
+from ..functions.losses import (
+    BinaryCrossEntropyWithLogits, SoftmaxCrossEntropy, reduce_loss, check_class_indices, check_reduction,
+)
+from ..tensor import Tensor
+from .init import get_generator
+
+relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
+
+
+def _raw(x) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def linear(input, weight, bias=None) -> Tensor:
+    """input @ weightᵀ + bias, with weight of shape (out_features, in_features), as one fused op."""
+    return _LinearOp()(input, weight) if bias is None else _LinearOp()(input, weight, bias)
+
+
+def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, negative_slope·x elsewhere (derivative: 1 or negative_slope)."""
+    x = _raw(input)
+    slope = np.where(x > 0, 1, negative_slope).astype(x.dtype)  # a constant: one Mul node
+    return ops.mul(input, slope)
+
+
+def softmax(input, dim: int = -1) -> Tensor:
+    """e^x / Σ e^x along `dim`."""
+    return ops.softmax(input, dim)
+
+
+def log_softmax(input, dim: int = -1) -> Tensor:
+    """x - log Σ e^x along `dim` (stable)."""
+    return ops.log_softmax(input, dim)
+
+
+def flatten(input, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """Merge axes start_dim..end_dim into one."""
+    shape = _raw(input).shape
+    start, end = start_dim % len(shape), end_dim % len(shape)
+    merged = int(np.prod(shape[start:end + 1]))
+    return ops.reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def dropout(input, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p); identity when not training."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    x = _raw(input)
+    if not training or p == 0:
+        return input if isinstance(input, Tensor) else Tensor(x)
+    if p == 1:
+        return ops.mul(input, np.zeros_like(x))
+    keep = get_generator(generator).random(x.shape) >= p
+    return ops.mul(input, (keep * (1.0 / (1.0 - p))).astype(x.dtype))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float | None = 0.1, eps: float = 1e-5, num_batches_tracked=None) -> Tensor:
+    """Normalise each channel (axis 1) by batch statistics (training, updating the running ones) or running ones."""
+    x = _raw(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        n = x.size // x.shape[1]
+        if n < 2:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
+        mean = ops.mean(input, axes, True)
+        xc = input - mean
+        var = ops.mean(xc * xc, axes, True)
+        xhat = xc / ops.sqrt(var + eps)
+        if running_mean is not None:
+            # momentum=None means a cumulative average over the batches seen, as in PyTorch
+            m = 1.0 / float(num_batches_tracked) if momentum is None else momentum
+            running_mean *= 1 - m
+            running_mean += m * mean.data.reshape(-1)
+            running_var *= 1 - m
+            running_var += m * var.data.reshape(-1) * (n / (n - 1))  # the unbiased variance, as PyTorch keeps
+    else:
+        scale = 1.0 / np.sqrt(running_var + eps)
+        xhat = ops.mul(ops.sub(input, running_mean.reshape(shape).astype(x.dtype)), scale.reshape(shape).astype(x.dtype))
+    if weight is not None:
+        xhat = xhat * ops.reshape(weight, shape)
+    if bias is not None:
+        xhat = xhat + ops.reshape(bias, shape)
+    return xhat
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last len(normalized_shape) axes of each sample, then scale and shift."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    x = _raw(input)
+    if x.shape[x.ndim - len(shape):] != shape:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in normalized_shape {shape}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = ops.mean(input, axes, True)
+    xc = input - mean
+    var = ops.mean(xc * xc, axes, True)
+    y = xc / ops.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+# ---- losses ---------------------------------------------------------------------------
+def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
+    """Softmax + cross-entropy fused; target is class indices (N,) or probabilities (N, C).  dL/dx = (y - t)/N."""
+    return SoftmaxCrossEntropy(reduction)(input, target)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
+    """Sigmoid + binary cross-entropy fused (stable for any logit).  dL/dx = (σ(x) - t)/N."""
+    return BinaryCrossEntropyWithLogits(reduction)(input, target)
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of squared differences (input - target)²."""
+    check_reduction("mse_loss", reduction)
+    if np.shape(_raw(input)) != np.shape(_raw(target)):
+        raise ValueError(
+            f"mse_loss: input of shape {np.shape(_raw(input))} and target of shape "
+            f"{np.shape(_raw(target))} differ; reshape one so they match"
+        )
+    d = ops.sub(input, target)
+    return reduce_loss(d * d, reduction)
+
+
+def nll_loss(input, target, reduction: str = "mean") -> Tensor:
+    """-input[n, target[n]] reduced: the loss for log-probabilities (use after log_softmax)."""
+    check_reduction("nll_loss", reduction)
+    x, t = _raw(input), _raw(target)
+    if x.ndim != 2:
+        raise ValueError(f"nll_loss: input must be log-probabilities of shape (N, C), got {x.shape}")
+    check_class_indices("nll_loss", t, *x.shape)
+    picked = ops.getitem(input, (np.arange(x.shape[0]), t))
+    return reduce_loss(-picked, reduction)
