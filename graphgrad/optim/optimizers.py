@@ -1,0 +1,86 @@
+"""SGD (momentum, Nesterov), Adagrad, RMSprop, Adam, AdamW: PyTorch's classes over the rules in `updates`."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import updates
+from .optimizer import Optimizer
+
+
+def _check(name: str, **values) -> None:
+    for key, value in values.items():
+        if value < 0:
+            raise ValueError(f"{name}: {key} must be >= 0, got {value}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum (heavy-ball or Nesterov) and L2 weight decay."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        _check("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def update(self, param, grad, state, **hyper) -> None:
+        updates.sgd_step(param, grad, state, **hyper)
+
+
+class Adagrad(Optimizer):
+    """AdaGrad: per-element learning rates shrinking with the accumulated squared gradient."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10):
+        _check("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def update(self, param, grad, state, **hyper) -> None:
+        updates.adagrad_step(param, grad, state, **hyper)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide by a running root-mean-square of recent gradients (optionally centered, with momentum)."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+        _check("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def update(self, param, grad, state, **hyper) -> None:
+        updates.rmsprop_step(param, grad, state, **hyper)
+
+
+class Adam(Optimizer):
+    """Adam: bias-corrected first and second moment estimates; weight_decay is L2 added to the gradient."""
+
+    decoupled = False
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
+        _check(type(self).__name__, lr=lr, eps=eps, weight_decay=weight_decay)
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def update(self, param, grad, state, *, betas, **hyper) -> None:
+        updates.adam_step(param, grad, state, beta1=betas[0], beta2=betas[1],
+                          decoupled_weight_decay=self.decoupled, **hyper)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr·weight_decay, apart from the gradient."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+AdaGrad = Adagrad  # the textbook's spelling
+RMSProp = RMSprop
