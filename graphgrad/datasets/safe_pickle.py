@@ -1,6 +1,6 @@
 """An unpickler that rebuilds NumPy arrays and nothing else, for the one pickled dataset we read.
 
-Pickle can call any importable function while loading; this one resolves only the three names
+Pickle can call any importable function while loading; this one resolves only the few names
 NumPy's array pickles use and refuses every other, so a hostile file cannot run code.
 """
 from __future__ import annotations
@@ -13,11 +13,21 @@ import numpy as np
 # ndarray.__reduce__ names its own reconstruct function: reach it without a private import path.
 _reconstruct = np.empty(0).__reduce__()[0]
 
+
+
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    """What Python 3 protocol-2 pickles call to rebuild bytes; only the latin-1 form is accepted."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"refusing _codecs.encode with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,  # pickles written by NumPy 1.x
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,  # pickles written by NumPy 2.x
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): _latin1_bytes,  # array bytes in protocol-2 pickles written by Python 3
 }
 
 
