@@ -47,7 +47,7 @@ def gradcheck(fn: Callable, inputs: Sequence | Tensor, eps: float = 1e-6, atol: 
 
     for (i, t), a in zip(checked, analytic):
         a = np.zeros(t.shape) if a is None else a.data.astype(np.float64)
-        n = _central_differences(projected, t.data, eps)
+        n = central_differences(projected, t.data, eps)
         excess = np.abs(a - n) - (atol + rtol * np.abs(n))
         if excess.size and excess.max() > 0:
             worst = np.unravel_index(int(np.argmax(excess)), excess.shape)
@@ -67,7 +67,7 @@ def _as_outputs(out) -> tuple:
     return outs
 
 
-def _central_differences(f: Callable[[], float], x: np.ndarray, eps: float) -> np.ndarray:
+def central_differences(f: Callable[[], float], x: np.ndarray, eps: float) -> np.ndarray:
     """(f(x + eps·e_i) - f(x - eps·e_i)) / 2eps for every element i of x (x is restored after each)."""
     grad = np.zeros(x.shape, dtype=np.float64)
     flat = x.reshape(-1)  # a view for contiguous x, so writes reach the tensor

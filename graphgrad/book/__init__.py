@@ -5,5 +5,11 @@ The book's layers are graphgrad's own ops: `MulLayer` is `Mul`, with the same
 """
 from ..functions.arithmetic import Add as AddLayer
 from ..functions.arithmetic import Mul as MulLayer
+from .gradient import gradient_check, numerical_gradient
+from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .networks import MultiLayerNet, TwoLayerNet
 
-__all__ = ["AddLayer", "MulLayer"]
+__all__ = [
+    "AddLayer", "MulLayer", "Affine", "MultiLayerNet", "Relu", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet",
+    "gradient_check", "numerical_gradient",
+]
