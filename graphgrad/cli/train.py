@@ -39,6 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--data", help="directory holding the MNIST IDX files (else $GRAPHGRAD_DATA, cache, download)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+    p.add_argument("--min-test-accuracy", type=float,
+                   help="exit with status 1 if the final test accuracy is below this (a check for scripts)")
     p.set_defaults(run=run_train)
 
     e = subparsers.add_parser("eval", help="evaluate a checkpoint on the MNIST test set")
@@ -161,6 +163,9 @@ def run_train(args) -> int:
               f"({time.perf_counter() - started:.1f}s)")
     if not args.quiet:
         print(f"metrics: {out / 'metrics.csv'}  curves: {out / 'curves.png'}  checkpoint: {out / 'checkpoint.npz'}")
+    if args.min_test_accuracy is not None and (final is None or final < args.min_test_accuracy):
+        print(f"test accuracy {final} is below the required {args.min_test_accuracy}")
+        return 1
     return 0
 
 
