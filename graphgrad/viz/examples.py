@@ -1,0 +1,96 @@
+"""The shipped example graphs: the textbook's and CS231n's figures, built as graphgrad tensors.
+
+Each function returns the output tensor (or a list of them) of a small computation with named
+tensors, so that a drawing reads like the book: `graphgrad graph apple --html apple.html`.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+import graphgrad as gg
+from graphgrad.tensor import Tensor
+
+from .groups import group
+
+
+def _leaf(value, name: str) -> Tensor:
+    t = gg.tensor(value, dtype="float64", requires_grad=True)
+    t.name = name
+    return t
+
+
+def _named(t: Tensor, name: str) -> Tensor:
+    t.name = name
+    return t
+
+
+def apple() -> Tensor:
+    """Buying 2 apples at 100 each with 10% tax: price = apple × apple_num × tax = 220."""
+    apple, apple_num, tax = _leaf(100.0, "apple"), _leaf(2.0, "apple_num"), _leaf(1.1, "tax")
+    apple_price = _named(apple * apple_num, "apple_price")
+    return _named(apple_price * tax, "price")
+
+
+def apple_orange() -> Tensor:
+    """2 apples at 100 and 3 oranges at 150 with 10% tax: price = (200 + 450) × 1.1 = 715."""
+    apple, apple_num = _leaf(100.0, "apple"), _leaf(2.0, "apple_num")
+    orange, orange_num = _leaf(150.0, "orange"), _leaf(3.0, "orange_num")
+    tax = _leaf(1.1, "tax")
+    apple_price = _named(apple * apple_num, "apple_price")
+    orange_price = _named(orange * orange_num, "orange_price")
+    all_price = _named(apple_price + orange_price, "all_price")
+    return _named(all_price * tax, "price")
+
+
+def cs231n_gates() -> Tensor:
+    """CS231n's gate patterns: f = 2·(x·y + max(z, w)); add distributes, max routes, mul swaps."""
+    x, y, z, w = _leaf(3.0, "x"), _leaf(-4.0, "y"), _leaf(2.0, "z"), _leaf(-1.0, "w")
+    xy = _named(x * y, "xy")
+    m = _named(gg.maximum(z, w), "max_zw")
+    s = _named(xy + m, "s")
+    return _named(s * 2, "f")
+
+
+def sigmoid() -> list[Tensor]:
+    """σ(x) at x = 1 twice: decomposed into ×-1, exp, +1, 1/x as in the book, and the fused op."""
+    x = _leaf(1.0, "x")
+    neg = _named(x * -1, "-x")
+    e = _named(gg.exp(neg), "exp(-x)")
+    d = _named(e + 1, "1+exp(-x)")
+    decomposed = _named(1 / d, "y")
+    fused = _named(gg.sigmoid(x), "y_fused")
+    return [decomposed, fused]
+
+
+def two_layer_net(batch: int = 4, seed: int = 0) -> Tensor:
+    """One training step's loss of a 784-50-10 network (affine, ReLU, affine, softmax cross-entropy)."""
+    rng = np.random.default_rng(seed)
+    x = gg.Tensor(rng.random((batch, 784)).astype(np.float32), name="x")
+    labels = rng.integers(0, 10, size=batch)
+    t = gg.Tensor(np.eye(10, dtype=np.float32)[labels], name="t")
+    params = {
+        "W1": rng.normal(0, 0.01, (784, 50)), "b1": np.zeros(50),
+        "W2": rng.normal(0, 0.01, (50, 10)), "b2": np.zeros(10),
+    }
+    W1, b1, W2, b2 = (gg.Tensor(v.astype(np.float32), requires_grad=True, name=k) for k, v in params.items())
+    a1 = _named(x @ W1 + b1, "a1")
+    group("Affine1", a1, [x])
+    z1 = _named(gg.relu(a1), "z1")
+    group("ReLU", z1, [a1])
+    a2 = _named(z1 @ W2 + b2, "a2")
+    group("Affine2", a2, [z1])
+    logp = _named(gg.log_softmax(a2, axis=1), "log_p")
+    loss = _named(-(logp * t).sum(axis=1).mean(), "loss")
+    group("SoftmaxWithLoss", loss, [a2, t])
+    return loss
+
+
+EXAMPLES: dict[str, Callable] = {
+    "apple": apple,
+    "apple-orange": apple_orange,
+    "cs231n-gates": cs231n_gates,
+    "sigmoid": sigmoid,
+    "two-layer-net": two_layer_net,
+}

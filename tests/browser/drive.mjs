@@ -1,0 +1,71 @@
+// Drive graphgrad's HTML explorer in the system Chromium and report what a user would see.
+//
+//   node drive.mjs PAGE.html REPORT.json [SCREENSHOT.png] [--no-steps] [--hover NODE_ID]
+//
+// The report lists console errors, every network request, the load time, and for each step
+// (walked with the arrow keys) the highlighted nodes and the value/gradient text on each edge.
+// CHROMIUM names the browser binary (default: chromium on PATH); nothing is downloaded.
+import { chromium } from "playwright-core";
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { execSync } from "node:child_process";
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : null);
+const [page_path, report_path, shot_path] = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && args[i - 1] === "--hover"));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || execSync("command -v chromium").toString().trim(),
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+});
+const report = { console_errors: [], requests: [], steps: [] };
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 640 } });
+  const url = pathToFileURL(resolve(page_path)).href;
+  page.on("console", (m) => { if (m.type() === "error") report.console_errors.push(m.text()); });
+  page.on("pageerror", (e) => report.console_errors.push(String(e)));
+  page.on("request", (r) => { if (r.url() !== url) report.requests.push(r.url()); });
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 10000 });
+  report.load_ms = Date.now() - t0;
+  report.nodes_drawn = await page.locator("#canvas .node").count();
+  report.edges_drawn = await page.locator("#canvas .edge").count();
+  const total = await page.evaluate(() => JSON.parse(document.getElementById("graph-data").textContent).steps.length);
+  report.total_steps = total;
+  if (!flag("--no-steps")) {
+    await page.keyboard.press("Home");
+    for (let i = 0; i < total; i++) {
+      report.steps.push(await page.evaluate(() => {
+        const text = (sel) => Object.fromEntries([...document.querySelectorAll(sel)]
+          .map((t) => [t.closest(".edge").dataset.id, t.textContent]));
+        const info = document.getElementById("step-info");
+        return {
+          step: Number(document.body.dataset.step),
+          node: info.dataset.node,
+          phase: info.dataset.phase,
+          current: [...document.querySelectorAll(".node.current")].map((n) => n.dataset.id),
+          values: text(".edge text.val:not(.hidden)"),
+          grads: text(".edge text.grad:not(.hidden)"),
+          info: info.innerText,
+        };
+      }));
+      await page.keyboard.press("ArrowRight");
+    }
+    // the "back" button undoes one step
+    await page.click("#prev");
+    report.after_back = Number(await page.evaluate(() => document.body.dataset.step));
+    await page.keyboard.press("End");
+  }
+  const hover = option("--hover");
+  if (hover) {
+    await page.hover(`.node[data-id="${hover}"]`);
+    report.hover = await page.evaluate(() => document.getElementById("details").innerText);
+  }
+  if (shot_path) await page.screenshot({ path: shot_path });
+} finally {
+  await browser.close();
+}
+writeFileSync(report_path, JSON.stringify(report, null, 1));
