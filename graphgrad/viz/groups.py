@@ -16,11 +16,18 @@ from ..tensor import Tensor
 # Function -> group name; weak so that tagging a graph never keeps it alive.
 _MISSING = object()
 _GROUP_OF: "weakref.WeakKeyDictionary[Function, str]" = weakref.WeakKeyDictionary()
+# Parameter -> its dotted name in the model ("fc1.weight"), for labels; the tensor's own name wins.
+_PARAM_NAME: "weakref.WeakKeyDictionary[Tensor, str]" = weakref.WeakKeyDictionary()
 
 
 def group_of(fn: Function) -> str | None:
     """The name of the innermost group that claimed `fn`, or None."""
     return _GROUP_OF.get(fn)
+
+
+def label_of(t: Tensor) -> str | None:
+    """A tensor's name, or the dotted name `record_modules` found for a parameter, or None."""
+    return t.name or _PARAM_NAME.get(t)
 
 
 def group(name: str, outputs, inputs: Iterable = ()) -> None:
@@ -49,6 +56,8 @@ def record_modules(model, prefix: str | None = None) -> Iterator[None]:
     """
     patched = []
     root_name = prefix or type(model).__name__
+    for name, param in model.named_parameters():
+        _PARAM_NAME[param] = name
     for path, module in model.named_modules():
         label = f"{path} ({type(module).__name__})" if path else root_name
         own = vars(module).get("forward", _MISSING)  # a forward set on the instance is put back

@@ -20,7 +20,7 @@ from ..backend import sum_to
 from ..engine import run_backward, topological_order
 from ..function import Function
 from ..tensor import Tensor
-from .groups import group_of
+from .groups import group_of, label_of
 from .summary import fmt, summarize
 
 MAX_NODES = 2000  # beyond this a browser (or Graphviz) takes too long to lay the graph out
@@ -199,9 +199,10 @@ class _Builder:
     # ---- nodes and edges ----------------------------------------------------------------------
     def _leaf(self, t: Tensor) -> str:
         if id(t) not in self.leaf_node:
-            kind = "input" if t.requires_grad or t.name else "const"
-            label = t.name or (summarize(t.data)["label"] if kind == "const" else "input")
-            node = Node(f"in{len(self.leaf_node)}", kind, label, t.name or kind,
+            name = label_of(t)
+            kind = "input" if t.requires_grad or name else "const"
+            label = name or (summarize(t.data)["label"] if kind == "const" else "input")
+            node = Node(f"in{len(self.leaf_node)}", kind, label, name or kind,
                         value=summarize(t.data), grad=self._grad_of(t))
             self.leaf_node[id(t)] = node.id
             self.nodes.append(node)
@@ -290,7 +291,7 @@ class _Builder:
 def _op_label(fn: Function) -> tuple[str, set]:
     """The op's symbol, with an unnamed scalar constant operand folded in (+1, ×-1, 1/x, x**2)."""
     name = type(fn).__name__
-    sym = SYMBOLS.get(name, name.lower())
+    sym = SYMBOLS.get(name, name)
     if name == "PowScalar":
         return f"x**{fmt(fn.c)}" if hasattr(fn, "c") else "pow", set()
     if len(fn.inputs) != 2 or name not in ("Add", "Sub", "Mul", "Div", "Maximum", "Minimum"):

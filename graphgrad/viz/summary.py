@@ -51,4 +51,6 @@ def long_label(s: dict) -> str:
     """The label plus statistics for a big array: what DOT writes on an edge."""
     if "head" in s:
         return f"{s['label']} {s['stats']}"
+    if len(s["shape"]) > 1:  # a small matrix, flattened: say its shape
+        return f"{shape_text(s['shape'])} {s['label']}"
     return s["label"]
