@@ -144,15 +144,12 @@ class Sequential(Module):
 
     def __init__(self, *modules):
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for i, module in enumerate(modules):
-                self.add_module(str(i), module)
-        for name, module in self._modules.items():
+        named = modules[0].items() if len(modules) == 1 and isinstance(modules[0], OrderedDict) else (
+            (str(i), m) for i, m in enumerate(modules))
+        for name, module in named:
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential: item {name!r} is a {type(module).__name__}, not a Module")
+                raise TypeError(f"Sequential: item {name!r} is of type {type(module).__name__}, not a Module")
+            self.add_module(name, module)
 
     def forward(self, x):
         for module in self._modules.values():

@@ -80,6 +80,8 @@ class Module:
 
     def add_module(self, name: str, module: "Module | None") -> None:
         """Register `module` as a child called `name`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} is of type {type(module).__name__}, not a Module")
         setattr(self, name, module)
 
     # ---- traversal --------------------------------------------------------------------
