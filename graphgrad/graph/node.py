@@ -1,0 +1,257 @@
+"""Nodes of a static graph: Variables that hold values and Operations that compute them lazily.
+
+An Operation wraps one of graphgrad's Functions (the same class the eager engine records) and
+calls its `forward` on the parents' arrays. Values are cached: `forward()` computes only what is
+missing, parents first, and `Variable.set_value` forgets exactly the values downstream of it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import as_array
+from ..function import Function
+from .graph import Graph, get_default_graph
+from .jacobi import chain_jacobian, local_jacobian
+
+
+class Node:
+    """A vertex of a static graph: knows its parents, children, name, value and memoised Jacobian."""
+
+    __array_ufunc__ = None  # `ndarray op node` defers to the node's reflected operator
+    op_name = "Node"
+    _value = None
+    _jacobi = None
+    _jacobi_key = None
+
+    def __init__(self, *parents: "Node", name: str | None = None, graph: Graph | None = None):
+        graph = _common_graph(self, parents, graph)
+        self.graph = graph
+        self.parents = tuple(parents)
+        self.children: list[Node] = []
+        for p in dict.fromkeys(parents):  # once per distinct parent
+            p.children.append(self)
+        self.name = graph.add_node(self, name)
+
+    # ---- values -----------------------------------------------------------------------
+    @property
+    def value(self) -> np.ndarray | None:
+        """The node's current value, or None when it has not been computed since its inputs changed."""
+        return self._value
+
+    @property
+    def shape(self) -> tuple | None:
+        """Shape of the current value (None before it is computed)."""
+        return None if self._value is None else self._value.shape
+
+    def forward(self) -> np.ndarray:
+        """Compute this node's value if it is missing, computing only the missing ancestors first."""
+        if self._value is None:
+            _evaluate(self.graph.order(self))
+        return self._value
+
+    def reset_value(self, recursive: bool = True) -> None:
+        """Forget this node's value and (recursive) every value computed from it."""
+        self.graph.value_version += 1
+        if not isinstance(self, Variable):
+            self._value = None
+        if recursive:
+            _invalidate_children(self)
+
+    # ---- Jacobians --------------------------------------------------------------------
+    def backward(self, result: "Node") -> np.ndarray:
+        """d result / d self as a dense (result.size, self.size) matrix, memoised in `self.jacobi`."""
+        return chain_jacobian(self, result)
+
+    @property
+    def jacobi(self) -> np.ndarray | None:
+        """The Jacobian found by the last `backward(result)`, or None if values changed since."""
+        if self._jacobi is None or self._jacobi_key[1] != self.graph.value_version:
+            return None
+        return self._jacobi
+
+    def _store_jacobi(self, jac: np.ndarray, key: tuple) -> None:
+        self._jacobi, self._jacobi_key = jac, key
+
+    # ---- operators build operation nodes ----------------------------------------------
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().sub(self, other)
+    def __rsub__(self, other): return _ops().sub(other, self)
+    def __mul__(self, other): return _ops().mul(self, other)
+    def __rmul__(self, other): return _ops().mul(other, self)
+    def __truediv__(self, other): return _ops().div(self, other)
+    def __rtruediv__(self, other): return _ops().div(other, self)
+    def __pow__(self, other): return _ops().pow(self, other)
+    def __rpow__(self, other): return _ops().pow(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __neg__(self): return _ops().neg(self)
+    def __abs__(self): return _ops().abs(self)
+    def __getitem__(self, index): return _ops().getitem(self, index)
+
+    def sum(self, axis=None, keepdims=False): return _ops().sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _ops().min(self, axis, keepdims)
+    def logsumexp(self, axis=None, keepdims=False): return _ops().logsumexp(self, axis, keepdims)
+    def softmax(self, axis=-1): return _ops().softmax(self, axis)
+    def log_softmax(self, axis=-1): return _ops().log_softmax(self, axis)
+    def exp(self): return _ops().exp(self)
+    def log(self): return _ops().log(self)
+    def sqrt(self): return _ops().sqrt(self)
+    def tanh(self): return _ops().tanh(self)
+    def sigmoid(self): return _ops().sigmoid(self)
+    def relu(self): return _ops().relu(self)
+    def abs(self): return _ops().abs(self)
+    def clip(self, min=None, max=None): return _ops().clip(self, min, max)
+
+    def reshape(self, *shape):
+        """Same values in a new shape; accepts `reshape(2, 3)` or `reshape((2, 3))`."""
+        return _ops().reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+    def transpose(self, *axes):
+        """Permute axes (all reversed when none are given)."""
+        return _ops().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
+
+    T = property(lambda self: _ops().transpose(self), doc="All axes reversed.")
+
+    def __repr__(self) -> str:
+        shape = "no value" if self._value is None else f"shape {self._value.shape}"
+        return f"<{type(self).__name__} {self.name!r}: {self.op_name}, {shape}>"
+
+
+class Variable(Node):
+    """A leaf: an input or a parameter. `set_value` gives it a value; trainable ones are optimised.
+
+    `shape` may hold None for a size that changes between runs (the batch axis, e.g. (None, 784)).
+    `init=True` fills it with N(0, 0.001²) noise as the seed text does (every None counted as 1);
+    an array gives the initial value directly.
+    """
+
+    op_name = "Variable"
+
+    def __init__(self, shape, init=False, trainable: bool = True, name: str | None = None,
+                 graph: Graph | None = None, rng: np.random.Generator | int | None = None,
+                 dtype="float32"):
+        self.declared_shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self.trainable = trainable
+        super().__init__(name=name, graph=graph)
+        if init is True:
+            gen = np.random.default_rng(rng)
+            size = tuple(1 if n is None else n for n in self.declared_shape)
+            self.set_value(gen.normal(0.0, 0.001, size).astype(dtype))
+        elif init is not False and init is not None:
+            self.set_value(init)
+
+    def set_value(self, value) -> None:
+        """Give the variable a new value (kept, not copied) and forget every value computed from it."""
+        arr = value if type(value) is np.ndarray else as_array(getattr(value, "data", value))
+        want = self.declared_shape
+        if arr.ndim != len(want) or any(w is not None and w != n for w, n in zip(want, arr.shape)):
+            raise ValueError(
+                f"set_value: variable {self.name!r} has shape {_shape_text(want)}, got a value of shape "
+                f"{arr.shape}; reshape the value (None in the variable's shape accepts any size)"
+            )
+        self._value = arr
+        self.graph.value_version += 1
+        _invalidate_children(self)
+
+    @property
+    def shape(self) -> tuple:
+        """The value's shape, or the declared shape (None for free sizes) before a value is set."""
+        return self.declared_shape if self._value is None else self._value.shape
+
+    def forward(self) -> np.ndarray:
+        if self._value is None:
+            raise _missing(self)
+        return self._value
+
+
+class Constant(Variable):
+    """A fixed, non-trainable value made from a Python number or array used in an operation."""
+
+    op_name = "Constant"
+
+    def __init__(self, value, name: str | None = None, graph: Graph | None = None):
+        arr = as_array(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else as_array(value)
+        super().__init__(arr.shape, init=arr, trainable=False, name=name, graph=graph)
+
+
+class Operation(Node):
+    """A node computed by a graphgrad Function (built from `function_class(**config)`) of its parents."""
+
+    def __init__(self, function_class: type, *parents: Node, config: dict | None = None,
+                 name: str | None = None, graph: Graph | None = None):
+        if not (isinstance(function_class, type) and issubclass(function_class, Function)):
+            raise TypeError(f"Operation: expected a graphgrad Function subclass, got {function_class!r}")
+        self.function_class = function_class
+        self.config = dict(config or {})
+        self.function = function_class(**self.config)
+        self.op_name = function_class.__name__
+        super().__init__(*parents, name=name, graph=graph)
+
+    def get_jacobi(self, parent: Node) -> np.ndarray:
+        """d self / d parent, shape (self.size, parent.size), computed from the Function's own backward."""
+        positions = [i for i, p in enumerate(self.parents) if p is parent]
+        if not positions:
+            raise ValueError(f"get_jacobi: {parent.name!r} is not a parent of {self.name!r}")
+        self.forward()
+        values = [p._value for p in self.parents]
+        return local_jacobian(self.function, values, self._value, positions)
+
+
+# ---- evaluation: the tight loops over a precomputed order ----------------------------------
+
+def _evaluate(order: list) -> None:
+    """Compute every missing value in `order` (parents before children)."""
+    for node in order:
+        if node._value is None:
+            fn = node.__dict__.get("function")
+            if fn is None:
+                raise _missing(node)
+            y = fn.forward(*[p._value for p in node.parents])
+            node._value = y if type(y) is np.ndarray else np.asarray(y)
+
+
+def _invalidate_children(node: Node) -> None:
+    """Forget the values computed from `node`; a node already without value has none below it either."""
+    stack = list(node.children)
+    while stack:
+        n = stack.pop()
+        if n._value is not None:
+            n._value = None
+            stack.extend(n.children)
+
+
+def _missing(node: Node) -> RuntimeError:
+    return RuntimeError(
+        f"forward: variable {node.name!r} (shape {_shape_text(node.declared_shape)}) has no value; "
+        f"call set_value(...) on it before computing anything that depends on it"
+    )
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _common_graph(node: Node, parents: tuple, graph: Graph | None) -> Graph:
+    """The graph all parents belong to (or the default one for a leaf); mixing graphs is an error."""
+    for p in parents:
+        if not isinstance(p, Node):
+            raise TypeError(f"{node.op_name}: parents must be graph nodes, got {type(p).__name__}")
+    graphs = {id(p.graph): p.graph for p in parents}
+    if graph is not None:
+        graphs.setdefault(id(graph), graph)
+    if len(graphs) > 1:
+        names = ", ".join(f"{p.name!r}" for p in parents)
+        raise ValueError(
+            f"{node.op_name}: its inputs ({names}) belong to different graphs; build every node of a "
+            f"computation inside the same `with Graph():` block"
+        )
+    return next(iter(graphs.values())) if graphs else get_default_graph()
+
+
+def _ops():
+    from . import ops
+
+    return ops

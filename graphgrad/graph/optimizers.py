@@ -1,0 +1,142 @@
+"""Optimizers for static graphs, as in the seed text: `one_step()` accumulates, `update()` steps.
+
+`one_step()` runs the graph forward for the values currently set and adds the gradient of the
+target with respect to every trainable variable it depends on (one batched reverse sweep, see
+backprop.py). `update()` averages what was accumulated over the steps since the last update and
+applies the update rule in place. The rules are graphgrad.optim's plain functions: the same math
+trains eager modules and static graphs.
+
+With `batch_size=n`, `one_step()` calls `update()` itself after every n steps (the text's
+mini-batch of single samples); feeding a whole mini-batch per step works as well (a mean loss
+over the batch), then leave batch_size at 1.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..optim import updates
+from .backprop import gradients
+from .graph import Graph
+from .node import Node, Variable, _invalidate_children
+
+
+class Optimizer:
+    """Base of the graph optimizers: gradient accumulation over a mini-batch, then one update."""
+
+    def __init__(self, graph: Graph, target: Node, learning_rate: float = 0.01, batch_size: int | None = None):
+        if not isinstance(target, Node) or target.graph is not graph:
+            raise ValueError(
+                f"{type(self).__name__}: target {getattr(target, 'name', target)!r} is not a node of the "
+                f"given graph; build the loss in that graph"
+            )
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"{type(self).__name__}: batch_size must be >= 1 or None, got {batch_size}")
+        self.graph, self.target = graph, target
+        self.learning_rate, self.batch_size = learning_rate, batch_size
+        self.variables = [n for n in graph.order(target) if isinstance(n, Variable) and n.trainable]
+        if not self.variables:
+            raise ValueError(f"{type(self).__name__}: target {target.name!r} depends on no trainable Variable")
+        self.states: list[dict] = [{} for _ in self.variables]
+        self.acc_gradient: list[np.ndarray | None] = [None] * len(self.variables)
+        self.acc_no = 0
+
+    def one_step(self) -> None:
+        """Forward for the current values and add the target's gradient for each trainable variable."""
+        for i, g in enumerate(gradients(self.target, self.variables)):
+            prev = self.acc_gradient[i]
+            self.acc_gradient[i] = g if prev is None else prev + g
+        self.acc_no += 1
+        if self.batch_size is not None and self.acc_no >= self.batch_size:
+            self.update()
+
+    def get_gradient(self, variable: Variable) -> np.ndarray:
+        """The mean gradient accumulated for `variable` since the last update."""
+        i = self._index(variable)
+        if self.acc_no == 0:
+            raise RuntimeError(f"get_gradient: no one_step() since the last update for {variable.name!r}")
+        return self.acc_gradient[i] / self.acc_no
+
+    def update(self, var_gradients: dict | None = None) -> None:
+        """Apply one update with the mean accumulated gradients (or the given {variable: gradient})."""
+        if var_gradients is not None:
+            grads = [None] * len(self.variables)
+            for var, g in var_gradients.items():
+                grads[self._index(var)] = np.asarray(g)
+        elif self.acc_no == 0:
+            raise RuntimeError(f"{type(self).__name__}.update(): call one_step() at least once first")
+        else:
+            n = self.acc_no  # rules only read the gradient, so a single step's array is used as is
+            grads = [g if g is None or n == 1 else g / n for g in self.acc_gradient]
+        for var, g, state in zip(self.variables, grads, self.states):
+            if g is None:
+                continue
+            self.rule(var._value, g, state)
+            _invalidate_children(var)  # the value changed in place: what was computed from it is stale
+        self.graph.value_version += 1
+        self.acc_gradient = [None] * len(self.variables)
+        self.acc_no = 0
+
+    def rule(self, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
+        """Update `param` in place from `grad` (one of graphgrad.optim.updates' rules)."""
+        raise NotImplementedError(f"{type(self).__name__} must define rule()")
+
+    def _index(self, variable: Variable) -> int:
+        for i, v in enumerate(self.variables):
+            if v is variable:
+                return i
+        raise ValueError(
+            f"{type(self).__name__}: {getattr(variable, 'name', variable)!r} is not a trainable variable "
+            f"that the target depends on"
+        )
+
+
+def _rule(step: Callable, **fixed) -> Callable:
+    return lambda self, p, g, s: step(p, g, s, lr=self.learning_rate, **{k: getattr(self, v) for k, v in fixed.items()})
+
+
+class GradientDescent(Optimizer):
+    """p -= learning_rate · g."""
+
+    rule = _rule(updates.sgd_step)
+
+
+class Momentum(Optimizer):
+    """v = momentum·v - learning_rate·g;  p += v  (torch's SGD momentum: the same steps for a fixed rate)."""
+
+    def __init__(self, graph, target, learning_rate=0.01, momentum=0.9, batch_size=None):
+        super().__init__(graph, target, learning_rate, batch_size)
+        self.momentum = momentum
+
+    rule = _rule(updates.sgd_step, momentum="momentum")
+
+
+class AdaGrad(Optimizer):
+    """h += g²;  p -= learning_rate · g / (√h + eps)."""
+
+    def __init__(self, graph, target, learning_rate=0.01, eps=1e-10, batch_size=None):
+        super().__init__(graph, target, learning_rate, batch_size)
+        self.eps = eps
+
+    rule = _rule(updates.adagrad_step, eps="eps")
+
+
+class RMSProp(Optimizer):
+    """s = beta·s + (1-beta)·g²;  p -= learning_rate · g / (√s + eps)."""
+
+    def __init__(self, graph, target, learning_rate=0.01, beta=0.9, eps=1e-8, batch_size=None):
+        super().__init__(graph, target, learning_rate, batch_size)
+        self.beta, self.eps = beta, eps
+
+    rule = _rule(updates.rmsprop_step, alpha="beta", eps="eps")
+
+
+class Adam(Optimizer):
+    """Adam with bias correction: moments m (beta_1) and v (beta_2) of the gradient."""
+
+    def __init__(self, graph, target, learning_rate=0.01, beta_1=0.9, beta_2=0.99, eps=1e-8, batch_size=None):
+        super().__init__(graph, target, learning_rate, batch_size)
+        self.beta_1, self.beta_2, self.eps = beta_1, beta_2, eps
+
+    rule = _rule(updates.adam_step, beta1="beta_1", beta2="beta_2", eps="eps")
