@@ -51,8 +51,11 @@ def load(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"graphgrad.load: no such file {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files") or _HEADER not in archive.files:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"graphgrad.load: {path!r} is a single .npy array, not one written by graphgrad.save")
+        with archive:
+            if _HEADER not in archive.files:
                 raise CheckpointError(f"graphgrad.load: {path!r} is an npz file but not one written by graphgrad.save")
             header = json.loads(archive[_HEADER].tobytes().decode("utf-8"))
             if header.get("format") != FORMAT:
