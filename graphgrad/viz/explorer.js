@@ -133,7 +133,7 @@
       const y0 = Math.min(...ys) - 45, y1 = Math.max(...ys) + 40;
       const box = el("g", { class: "group-box", "data-group": g }, boxes);
       el("rect", { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, box);
-      const t = el("text", { x: x0 + 6, y: y0 + 14 }, box);
+      const t = el("text", { x: x0 + 6, y: y1 - 6 }, box); // at the bottom: leaves may sit at the top
       t.textContent = "▾ " + g;
       t.addEventListener("click", (ev) => { ev.stopPropagation(); toggleGroup(g); });
     }

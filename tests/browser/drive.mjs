@@ -1,6 +1,6 @@
 // Drive graphgrad's HTML explorer in the system Chromium and report what a user would see.
 //
-//   node drive.mjs PAGE.html REPORT.json [SCREENSHOT.png] [--no-steps] [--hover NODE_ID]
+//   node drive.mjs PAGE.html REPORT.json [SCREENSHOT.png] [--no-steps] [--hover NODE_ID] [--expand GROUP]
 //
 // The report lists console errors, every network request, the load time, and for each step
 // (walked with the arrow keys) the highlighted nodes and the value/gradient text on each edge.
@@ -14,11 +14,12 @@ import { execSync } from "node:child_process";
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : null);
-const [page_path, report_path, shot_path] = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && args[i - 1] === "--hover"));
+const [page_path, report_path, shot_path] = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--hover", "--expand"].includes(args[i - 1])));
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || execSync("command -v chromium").toString().trim(),
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+    "--disable-component-update", "--disable-sync"],
 });
 const report = { console_errors: [], requests: [], steps: [] };
 try {
@@ -58,6 +59,13 @@ try {
     await page.click("#prev");
     report.after_back = Number(await page.evaluate(() => document.body.dataset.step));
     await page.keyboard.press("End");
+  }
+  const expand = option("--expand");
+  if (expand) {
+    const ids = () => page.evaluate(() => [...document.querySelectorAll("#canvas .node")].map((n) => n.dataset.id));
+    report.nodes_before = await ids();
+    await page.click(`.node[data-id="group:${expand}"]`);
+    report.nodes_after = await ids();
   }
   const hover = option("--hover");
   if (hover) {

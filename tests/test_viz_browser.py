@@ -1,0 +1,118 @@
+"""The HTML explorer in a real headless Chromium, driven by Playwright (tests/browser/drive.mjs).
+
+Needs `chromium` (apt-get install chromium), Node and `playwright-core`
+(cd tests/browser && npm install); .ci/run installs all three. Screenshots are written to
+test-artifacts/viz/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import viz
+from graphgrad.viz.examples import EXAMPLES
+from graphgrad.viz.summary import shape_text
+
+HERE = Path(__file__).parent / "browser"
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "viz"
+
+
+@pytest.fixture(scope="module")
+def drive():
+    """A function that opens a page in Chromium and returns the driver's report."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    node = shutil.which("node")
+    if chromium is None:
+        pytest.skip("Chromium is not installed: apt-get install chromium")
+    if node is None or not (HERE / "node_modules" / "playwright-core").is_dir():
+        pytest.skip("Node's playwright-core is not installed: cd tests/browser && npm install")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def run(page: Path, *flags: str, shot: str | None = None) -> dict:
+        report = page.with_suffix(".json")
+        cmd = [node, str(HERE / "drive.mjs"), str(page), str(report)]
+        if shot:
+            cmd.append(str(ARTIFACTS / shot))
+        done = subprocess.run(cmd + list(flags), capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "CHROMIUM": chromium})
+        assert done.returncode == 0, done.stderr
+        return json.loads(report.read_text())
+
+    return run
+
+
+def _page(tmp_path: Path, name: str, output, **kw) -> Path:
+    return viz.to_html(output, tmp_path / f"{name}.html", **kw)
+
+
+def test_apple_steps_forward_then_backward(drive, tmp_path):
+    r = drive(_page(tmp_path, "apple", EXAMPLES["apple"]()), "--hover", "op0", shot="apple.png")
+    assert r["console_errors"] == [] and r["requests"] == []
+    steps = r["steps"]
+    assert [s["phase"] for s in steps] == ["forward"] * 3 + ["backward"] * 3
+    assert [s["current"] for s in steps] == [["in0", "in1", "in2"], ["op0"], ["op1"], ["out0"], ["op1"], ["op0"]]
+    # e0 apple, e1 apple_num -> op0; e2 apple_price op0 -> op1; e3 tax -> op1; e4 price -> output
+    assert steps[0]["values"] == {"e0": "100", "e1": "2", "e3": "1.1"} and steps[0]["grads"] == {}
+    assert steps[1]["values"]["e2"] == "200" and "e4" not in steps[1]["values"]
+    assert steps[2]["values"]["e4"] == "220"
+    assert steps[3]["grads"] == {"e4": "1"}
+    assert steps[4]["grads"] == {"e4": "1", "e2": "1.1", "e3": "200"}
+    assert "local 200 × upstream 1 = 200" in steps[4]["info"]
+    assert steps[5]["grads"] == {"e4": "1", "e2": "1.1", "e3": "200", "e0": "2.2", "e1": "110"}
+    assert "local 2 × upstream 1.1 = 2.2" in steps[5]["info"]
+    assert r["after_back"] == 4
+    assert "Mul" in r["hover"] and "output: 200" in r["hover"] and "gradient: 1.1" in r["hover"]
+    assert (ARTIFACTS / "apple.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ["apple-orange", "cs231n-gates", "sigmoid", "two-layer-net"])
+def test_every_example_steps_in_topological_order(drive, tmp_path, name):
+    out = EXAMPLES[name]()
+    graph = viz.build(out)
+    r = drive(_page(tmp_path, name, out), shot=f"{name}.png")
+    assert r["console_errors"] == [] and r["requests"] == []
+    assert len(r["steps"]) == len(graph.steps)
+    folded = {n.id: f"group:{n.group}" if n.group else n.id for n in graph.nodes}
+    for seen, step in zip(r["steps"], graph.steps):
+        assert seen["node"] == step.node and seen["phase"] == step.phase
+        if step.node.startswith("op"):
+            assert seen["current"] == [folded[step.node]]
+    # at the end every edge that is drawn shows its value and its gradient, as the model says
+    last = r["steps"][-1]
+    for e in graph.edges:
+        inside = folded[e.src] == folded[e.dst]  # an edge inside a folded group is not drawn
+        if not inside:
+            label = e.value["label"]  # the page writes a long list of numbers as its shape
+            assert last["values"][e.id] == (label if len(label) <= 18 else shape_text(e.value["shape"]))
+            if e.grad is not None:
+                assert e.id in last["grads"]
+
+
+def test_a_folded_layer_expands_to_matmul_and_add(drive, tmp_path):
+    r = drive(_page(tmp_path, "net", EXAMPLES["two-layer-net"]()), "--no-steps", "--expand", "Affine1",
+              shot="two-layer-net-affine1.png")
+    assert r["console_errors"] == []
+    assert "group:Affine1" in r["nodes_before"] and "op0" not in r["nodes_before"]
+    assert {"op0", "op1"} <= set(r["nodes_after"]) and "group:Affine1" not in r["nodes_after"]
+    assert "group:Affine2" in r["nodes_after"]  # the other layers stay folded
+
+
+def test_a_500_op_graph_opens_in_under_two_seconds(drive, tmp_path):
+    rng = np.random.default_rng(0)
+    vals = [gg.tensor(rng.normal(size=3), dtype="float64", requires_grad=True) for _ in range(8)]
+    for i in range(499):
+        a, b = vals[rng.integers(len(vals))], vals[-1]
+        vals.append((a * b, a + b, gg.tanh(b), a - b)[i % 4])
+    out = vals[-1].sum()
+    page = _page(tmp_path, "ops500", out, fold_groups=False)
+    r = drive(page, "--no-steps", shot="ops500.png")
+    assert r["console_errors"] == [] and r["requests"] == []
+    assert r["nodes_drawn"] >= 500
+    assert r["load_ms"] < 2000, r["load_ms"]
