@@ -152,6 +152,8 @@ class Variable(Node):
                 f"set_value: variable {self.name!r} has shape {_shape_text(want)}, got a value of shape "
                 f"{arr.shape}; reshape the value (None in the variable's shape accepts any size)"
             )
+        if self.trainable and not arr.flags.writeable:
+            arr = arr.copy()  # optimizers update trainable values in place
         self._value = arr
         self.graph.value_version += 1
         _invalidate_children(self)
