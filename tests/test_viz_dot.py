@@ -243,3 +243,40 @@ def test_cli_runs_a_users_function(tmp_path, capsys):
 def test_cli_bad_input(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+# ---- static graphs (graphgrad.graph) --------------------------------------------------------
+def test_static_apple_graph_draws_like_the_eager_one():
+    import graphgrad.graph as G
+
+    with G.Graph():
+        apple = G.Variable((), init=np.array(100.0), name="apple")
+        num = G.Variable((), init=np.array(2.0), name="apple_num")
+        tax = G.Variable((), init=np.array(1.1), name="tax")
+        price = G.mul(G.mul(apple, num, name="apple_price"), tax, name="price")
+    static = parse(viz.to_dot(price))
+    eager = parse(viz.to_dot(EXAMPLES["apple"]()))
+    assert static == eager
+
+
+def test_static_name_scope_is_a_group_and_gradients_match_pytorch(torch_oracle):
+    import graphgrad.graph as G
+
+    torch = torch_oracle
+    rng = np.random.default_rng(1)
+    x0, w0 = rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
+    with G.Graph():
+        x = G.Variable((3, 4), init=x0, trainable=False, name="x")
+        with G.name_scope("layer1"):
+            w = G.Variable((4, 2), init=w0, name="W")
+            h = G.tanh(x @ w)
+        loss = (h * h).sum()
+    graph = viz.build(loss)
+    assert {n.group for n in graph.nodes if n.kind == "op"} == {"layer1", None}
+    tw = torch.tensor(w0, requires_grad=True)
+    (torch.tanh(torch.tensor(x0) @ tw) ** 2).sum().backward()
+    [w_node] = [n for n in graph.nodes if n.label == "layer1/W"]
+    g = tw.grad.numpy()
+    assert [float(w_node.grad[k]) for k in ("min", "mean", "max")] == pytest.approx(
+        [g.min(), g.mean(), g.max()], rel=1e-5)
+    assert float(w_node.grad["head"][0]) == pytest.approx(g.ravel()[0], rel=1e-5)

@@ -96,19 +96,25 @@ class VizGraph:
 
 
 def build(output, show_grads: bool = True, max_nodes: int = MAX_NODES, what: str = "viz") -> VizGraph:
-    """The VizGraph of an eager tensor (or a list of them: the seed is then d(sum of outputs))."""
+    """The VizGraph of an eager tensor (or a list of them: the seed is then d(sum of outputs)),
+    or of a static graph's node (graphgrad.graph)."""
+    from .static import build_static, is_static
+
+    if is_static(output):
+        return build_static(output, show_grads, max_nodes, what)
     roots = list(output) if isinstance(output, (list, tuple)) else [output]
     for r in roots:
         if not isinstance(r, Tensor):
             raise TypeError(f"{what}: expected a graphgrad Tensor (or a list of them), got {type(r).__name__}")
     fns = topological_order(roots)
-    _check_size(fns, len(roots), max_nodes, what)
+    check_size(fns, len(roots), max_nodes, what)
     return _Builder(roots, fns, show_grads).run()
 
 
-def _check_size(fns: list[Function], n_roots: int, max_nodes: int, what: str) -> None:
-    groups = {group_of(fn) for fn in fns}
-    visible = sum(1 for fn in fns if group_of(fn) is None) + len(groups - {None}) + n_roots
+def check_size(fns: list, n_roots: int, max_nodes: int, what: str, group=group_of) -> None:
+    """Refuse a graph with more boxes than `max_nodes` even when every group is folded."""
+    groups = [group(fn) for fn in fns]
+    visible = groups.count(None) + len(set(groups) - {None}) + n_roots
     if visible > max_nodes:
         raise GraphTooLargeError(
             f"{what}: the graph has {len(fns)} operations ({visible} boxes even with every group folded), "
@@ -131,6 +137,10 @@ class _Builder:
         self.flows: dict[Function, tuple] = {}  # per-edge gradients: backward(upstream)
         self.locals: dict[Function, tuple] = {}  # local derivatives of scalar ops: backward(1)
         self.note: str | None = None
+
+    # what a static graph's builder answers differently (see static.py)
+    op_class = staticmethod(type)
+    group = staticmethod(group_of)
 
     def run(self) -> VizGraph:
         if self.show_grads:
@@ -209,16 +219,17 @@ class _Builder:
         return self.leaf_node[id(t)]
 
     def _add_op(self, i: int, fn: Function) -> None:
-        name = type(fn).__name__
-        label, folded = _op_label(fn)
+        cls = self.op_class(fn)
+        name = cls.__name__
+        label, folded = _op_label(fn, cls)
         outs = [ref() for ref in fn.outputs]
         out = outs[0] if outs and outs[0] is not None else None
         detail = {
             "op": name,
-            "rule": (type(fn).__doc__ or "").strip().splitlines()[0] if type(fn).__doc__ else "",
+            "rule": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
             "inputs": [summarize(t.data) for t in fn.inputs],
         }
-        node = Node(self.op_node[fn], "op", label, name, group_of(fn),
+        node = Node(self.op_node[fn], "op", label, name, self.group(fn),
                     value=summarize(out.data) if out is not None else None,
                     grad=self._grad_of(out) if out is not None else None, detail=detail)
         self.nodes.append(node)
@@ -243,7 +254,7 @@ class _Builder:
             ins = [summarize(t.data)["label"] for t in fn.inputs]
             out = next((o for o in (ref() for ref in fn.outputs) if o is not None), None)
             value = summarize(out.data)["label"] if out is not None else "?"
-            steps.append(Step("forward", node, f"forward {type(fn).__name__}",
+            steps.append(Step("forward", node, f"forward {self.op_class(fn).__name__}",
                               [f"inputs: {', '.join(ins)}", f"output: {value}"]))
         if not self.show_grads or not any(r.requires_grad for r in self.roots):
             return steps
@@ -259,7 +270,7 @@ class _Builder:
         for fn in reversed(self.fns):
             node = self.op_node[fn]
             step = len(steps)
-            steps.append(Step("backward", node, f"backward {type(fn).__name__}", self._backward_lines(fn)))
+            steps.append(Step("backward", node, f"backward {self.op_class(fn).__name__}", self._backward_lines(fn)))
             for e in by_dst.get(node, []):
                 if e.grad is not None:
                     e.bwd_step = step
@@ -288,9 +299,9 @@ class _Builder:
         return lines
 
 
-def _op_label(fn: Function) -> tuple[str, set]:
+def _op_label(fn, cls: type) -> tuple[str, set]:
     """The op's symbol, with an unnamed scalar constant operand folded in (+1, ×-1, 1/x, x**2)."""
-    name = type(fn).__name__
+    name = cls.__name__
     sym = SYMBOLS.get(name, name)
     if name == "PowScalar":
         return f"x**{fmt(fn.c)}" if hasattr(fn, "c") else "pow", set()
