@@ -22,7 +22,7 @@ def check_reduction(op: str, reduction: str) -> None:
 
 def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> None:
     """Raise naming `op` unless `target` holds n integer class indices in [0, classes)."""
-    if not np.issubdtype(target.dtype, np.integer):
+    if target.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: class-index targets must be integers, got dtype {target.dtype}; "
             f"convert with target.astype(int), or pass probabilities of the logits' shape"
@@ -32,6 +32,9 @@ def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> No
             f"{op}: target of shape {target.shape} does not match input of shape ({n}, {classes}); "
             f"pass class indices of shape ({n},) or probabilities of shape ({n}, {classes})"
         )
+    # Seen as unsigned, a negative index becomes huge: one max() catches both ends (checked every step).
+    if target.size == 0 or target.view(f"u{target.itemsize}").max() < classes:
+        return
     bad = np.flatnonzero((target < 0) | (target >= classes))
     if bad.size:
         i = int(bad[0])
@@ -44,7 +47,8 @@ def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> No
 def reduce_loss(loss, reduction: str):
     """Reduce per-sample losses (an array or a Tensor) the way `reduction` says."""
     if reduction == "mean":
-        return loss.mean()
+        # On arrays sum()/size is mean() with less call overhead; on Tensors mean() is one node.
+        return loss.sum() / loss.size if isinstance(loss, np.ndarray) else loss.mean()
     return loss.sum() if reduction == "sum" else loss
 
 

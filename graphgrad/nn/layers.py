@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..functions.linear import Linear as _LinearOp
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -35,7 +36,9 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        if self.bias is None:
+            return _LinearOp()(x, self.weight)
+        return _LinearOp()(x, self.weight, self.bias)  # called directly: this runs every step
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

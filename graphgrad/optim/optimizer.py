@@ -53,22 +53,26 @@ class Optimizer:
         if closure is not None:
             with mode.enable_grad():
                 loss = closure()
-        update = self.update
-        state = self.state
+        rule, state = self.rule, self.state
         for group in self.param_groups:
-            hyper = {k: group[k] for k in self.defaults}  # other keys (initial_lr, names) are not the rule's
+            hyper = self.rule_arguments(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 s = state.get(p)
                 if s is None:
                     s = state[p] = {}
-                update(p.data, p.grad.data, s, **hyper)
+                rule(p.data, p.grad.data, s, **hyper)
         return loss
 
-    def update(self, param: np.ndarray, grad: np.ndarray, state: dict, **hyper) -> None:
-        """Apply this optimizer's rule to one parameter array (see `graphgrad.optim.updates`)."""
-        raise NotImplementedError(f"{type(self).__name__} must define update()")
+    @staticmethod
+    def rule(param: np.ndarray, grad: np.ndarray, state: dict, **hyper) -> None:
+        """The update rule from `graphgrad.optim.updates` that subclasses set (e.g. `rule = staticmethod(sgd_step)`)."""
+        raise NotImplementedError("an Optimizer subclass must set `rule` to a function of graphgrad.optim.updates")
+
+    def rule_arguments(self, group: dict) -> dict:
+        """The keyword arguments `rule` takes, from a parameter group (by default: the keys of the defaults)."""
+        return {k: group[k] for k in self.defaults}
 
     def state_dict(self) -> dict:
         """{'state': {index: {...}}, 'param_groups': [...]} with parameters replaced by their index."""

@@ -24,8 +24,7 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
-    def update(self, param, grad, state, **hyper) -> None:
-        updates.sgd_step(param, grad, state, **hyper)
+    rule = staticmethod(updates.sgd_step)
 
 
 class Adagrad(Optimizer):
@@ -37,8 +36,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
-    def update(self, param, grad, state, **hyper) -> None:
-        updates.adagrad_step(param, grad, state, **hyper)
+    rule = staticmethod(updates.adagrad_step)
 
 
 class RMSprop(Optimizer):
@@ -50,8 +48,7 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
-    def update(self, param, grad, state, **hyper) -> None:
-        updates.rmsprop_step(param, grad, state, **hyper)
+    rule = staticmethod(updates.rmsprop_step)
 
 
 class Adam(Optimizer):
@@ -67,9 +64,13 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad))
 
-    def update(self, param, grad, state, *, betas, **hyper) -> None:
-        updates.adam_step(param, grad, state, beta1=betas[0], beta2=betas[1],
-                          decoupled_weight_decay=self.decoupled, **hyper)
+    rule = staticmethod(updates.adam_step)
+
+    def rule_arguments(self, group: dict) -> dict:
+        hyper = {k: group[k] for k in ("lr", "eps", "weight_decay", "amsgrad")}
+        hyper["beta1"], hyper["beta2"] = group["betas"]
+        hyper["decoupled_weight_decay"] = self.decoupled
+        return hyper
 
 
 class AdamW(Adam):
