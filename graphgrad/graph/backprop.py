@@ -56,10 +56,11 @@ def gradients(target: Node, variables, grad=None) -> list[np.ndarray]:
                 f"gradients: target {target.name!r} has shape {value.shape}, not a scalar; reduce it "
                 f"(e.g. .mean()) or pass grad= shaped like it"
             )
-        grad = np.ones_like(value)
+        grad = _one(value)
     elif np.shape(grad) != value.shape:
         raise ValueError(f"gradients: grad has shape {np.shape(grad)}, target {target.name!r} has {value.shape}")
-    grads = {id(target): np.asarray(grad, dtype=value.dtype)}
+    grads = {id(target): grad if type(grad) is np.ndarray and grad.dtype == value.dtype
+             else np.asarray(grad, dtype=value.dtype)}
     for node, fn, parents, needs in plan.steps:
         g = grads.pop(id(node), None)
         if g is None:
@@ -78,3 +79,16 @@ def gradients(target: Node, variables, grad=None) -> list[np.ndarray]:
             prev = grads.get(k)
             grads[k] = gx if prev is None else prev + gx  # a new array: gradients may alias
     return [grads.get(id(v), None) if id(v) in grads else np.zeros_like(v.forward()) for v in variables]
+
+
+_ONES: dict = {}
+
+
+def _one(value: np.ndarray) -> np.ndarray:
+    """Ones shaped and typed like `value`, shared and read-only (gradients are never changed in place)."""
+    key = (value.shape, value.dtype)
+    one = _ONES.get(key)
+    if one is None:
+        one = _ONES[key] = np.ones_like(value)
+        one.flags.writeable = False
+    return one

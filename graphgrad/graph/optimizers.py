@@ -12,8 +12,6 @@ over the batch), then leave batch_size at 1.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from ..optim import updates
@@ -92,14 +90,11 @@ class Optimizer:
         )
 
 
-def _rule(step: Callable, **fixed) -> Callable:
-    return lambda self, p, g, s: step(p, g, s, lr=self.learning_rate, **{k: getattr(self, v) for k, v in fixed.items()})
-
-
 class GradientDescent(Optimizer):
     """p -= learning_rate · g."""
 
-    rule = _rule(updates.sgd_step)
+    def rule(self, param, grad, state):
+        updates.sgd_step(param, grad, state, lr=self.learning_rate)
 
 
 class Momentum(Optimizer):
@@ -109,7 +104,8 @@ class Momentum(Optimizer):
         super().__init__(graph, target, learning_rate, batch_size)
         self.momentum = momentum
 
-    rule = _rule(updates.sgd_step, momentum="momentum")
+    def rule(self, param, grad, state):
+        updates.sgd_step(param, grad, state, lr=self.learning_rate, momentum=self.momentum)
 
 
 class AdaGrad(Optimizer):
@@ -119,7 +115,8 @@ class AdaGrad(Optimizer):
         super().__init__(graph, target, learning_rate, batch_size)
         self.eps = eps
 
-    rule = _rule(updates.adagrad_step, eps="eps")
+    def rule(self, param, grad, state):
+        updates.adagrad_step(param, grad, state, lr=self.learning_rate, eps=self.eps)
 
 
 class RMSProp(Optimizer):
@@ -129,7 +126,8 @@ class RMSProp(Optimizer):
         super().__init__(graph, target, learning_rate, batch_size)
         self.beta, self.eps = beta, eps
 
-    rule = _rule(updates.rmsprop_step, alpha="beta", eps="eps")
+    def rule(self, param, grad, state):
+        updates.rmsprop_step(param, grad, state, lr=self.learning_rate, alpha=self.beta, eps=self.eps)
 
 
 class Adam(Optimizer):
@@ -139,4 +137,5 @@ class Adam(Optimizer):
         super().__init__(graph, target, learning_rate, batch_size)
         self.beta_1, self.beta_2, self.eps = beta_1, beta_2, eps
 
-    rule = _rule(updates.adam_step, beta1="beta_1", beta2="beta_2", eps="eps")
+    def rule(self, param, grad, state):
+        updates.adam_step(param, grad, state, lr=self.learning_rate, beta1=self.beta_1, beta2=self.beta_2, eps=self.eps)
