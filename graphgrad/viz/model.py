@@ -21,17 +21,11 @@ from ..engine import run_backward, topological_order
 from ..function import Function
 from ..tensor import Tensor
 from .groups import group_of, label_of
+from .labels import op_label
 from .summary import fmt, summarize
 
 MAX_NODES = 2000  # beyond this a browser (or Graphviz) takes too long to lay the graph out
 
-SYMBOLS = {
-    "Add": "+", "Sub": "−", "Mul": "×", "Div": "÷", "Neg": "−x", "MatMul": "@", "Exp": "exp",
-    "Log": "log", "Sqrt": "√", "Abs": "|x|", "Sigmoid": "σ", "Tanh": "tanh", "ReLU": "ReLU",
-    "Sum": "Σ", "Mean": "mean", "Max": "max", "Min": "min", "Maximum": "max", "Minimum": "min",
-    "Softmax": "softmax", "LogSoftmax": "log_softmax", "LogSumExp": "logsumexp",
-    "Transpose": "T", "GetItem": "[ ]", "Reshape": "reshape", "Where": "where", "Clip": "clip",
-}
 
 
 class GraphTooLargeError(ValueError):
@@ -221,7 +215,7 @@ class _Builder:
     def _add_op(self, i: int, fn: Function) -> None:
         cls = self.op_class(fn)
         name = cls.__name__
-        label, folded = _op_label(fn, cls)
+        label, folded = op_label(fn, cls)
         outs = [ref() for ref in fn.outputs]
         out = outs[0] if outs and outs[0] is not None else None
         detail = {
@@ -245,8 +239,9 @@ class _Builder:
     def _steps(self) -> list[Step]:
         """Forward: the inputs, then each op in topological order; backward: the seed, then reversed."""
         index = {fn: i for i, fn in enumerate(self.fns)}
-        steps = [Step("forward", "inputs", "inputs",
-                      [f"{n.label} = {n.value['label']}" for n in self.nodes if n.kind in ("input", "const")])]
+        steps = [Step("forward", "inputs", "inputs", [
+            f"{n.label} = {n.value['label']}" if n.label != n.value["label"] else f"constant {n.label}"
+            for n in self.nodes if n.kind in ("input", "const")])]
         for e in self.edges:
             e.fwd_step = 0 if e.src.startswith("in") else index[self._fn(e.src)] + 1
         for fn in self.fns:
@@ -299,32 +294,6 @@ class _Builder:
         return lines
 
 
-def _op_label(fn, cls: type) -> tuple[str, set]:
-    """The op's symbol, with an unnamed scalar constant operand folded in (+1, ×-1, 1/x, x**2)."""
-    name = cls.__name__
-    sym = SYMBOLS.get(name, name)
-    if name == "PowScalar":
-        return f"x**{fmt(fn.c)}" if hasattr(fn, "c") else "pow", set()
-    if len(fn.inputs) != 2 or name not in ("Add", "Sub", "Mul", "Div", "Maximum", "Minimum"):
-        return sym, set()
-    consts = [j for j, t in enumerate(fn.inputs) if _is_scalar_constant(t)]
-    if len(consts) != 1:
-        return sym, set()
-    j = consts[0]
-    c = fmt(fn.inputs[j].data.reshape(()))
-    if name == "Div":
-        return (f"{c}/x" if j == 0 else f"÷{c}"), {j}
-    if name == "Sub":
-        return (f"{c}−x" if j == 0 else f"−{c}"), {j}
-    if name in ("Maximum", "Minimum"):
-        return f"{sym}(x, {c})", {j}
-    return f"{sym}{c}", {j}
-
-
 def _array(g) -> np.ndarray:
     """A gradient as an ndarray (the engine may hand back Tensors or arrays)."""
     return g.data if isinstance(g, Tensor) else np.asarray(g)
-
-
-def _is_scalar_constant(t: Tensor) -> bool:
-    return t.creator is None and not t.requires_grad and t.name is None and t.data.size == 1

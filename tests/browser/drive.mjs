@@ -55,9 +55,10 @@ try {
       }));
       await page.keyboard.press("ArrowRight");
     }
-    // the "back" button undoes one step
-    await page.click("#prev");
-    report.after_back = Number(await page.evaluate(() => document.body.dataset.step));
+    if (total > 1) { // the "back" button undoes one step
+      await page.click("#prev");
+      report.after_back = Number(await page.evaluate(() => document.body.dataset.step));
+    }
     await page.keyboard.press("End");
   }
   const expand = option("--expand");
