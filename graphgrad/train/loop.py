@@ -17,7 +17,8 @@ from .metrics import evaluate
 def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iters: int | None = None,
         test_data=None, out_dir: str | os.PathLike | None = None, resume: bool = False,
         progress: bool = True, quiet: bool = False, meta: dict | None = None,
-        on_step: Callable[[int, float], None] | None = None, plot: bool = True) -> History:
+        on_step: Callable[[int, float], None] | None = None, plot: bool = True,
+        plot_every_s: float = 10.0) -> History:
     """Train `model` for `epochs` passes over `train_loader` (or exactly `iters` steps) and return the History.
 
     Each step: `loss = loss_fn(model(x), t)`, `optimizer.zero_grad()`, `loss.backward()`,
@@ -25,7 +26,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     `test_data` (an (inputs, labels) pair or a TensorDataset), one line is printed, and with
     `out_dir` the run writes metrics.csv, curves.png and an atomic checkpoint. `resume=True`
     continues from that checkpoint and ends with exactly the parameters of an uninterrupted run.
-    `on_step(iteration, loss)` is called after every step.
+    `on_step(iteration, loss)` is called after every step. curves.png is redrawn at most every
+    `plot_every_s` seconds (drawing costs more than a small epoch) and always at the end.
     """
     steps_per_epoch = len(train_loader)
     total = _total_steps(epochs, iters, steps_per_epoch)
@@ -40,6 +42,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     say = bar.write if bar is not None else (lambda s: _say(quiet, s))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+    last_plot = time.perf_counter()
     try:
         while iteration < total:
             loss_sum = correct = seen = 0
@@ -73,7 +76,10 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
             history.append(row)
             say(_line(row))
             if out is not None:
-                _write_outputs(out, history, model, optimizer, train_loader, iteration, meta, plot)
+                _write_outputs(out, history, model, optimizer, train_loader, iteration, meta)
+                if plot and (iteration >= total or time.perf_counter() - last_plot >= plot_every_s):
+                    history.plot(out / "curves.png")
+                    last_plot = time.perf_counter()
     finally:
         if bar is not None:
             bar.close()
@@ -112,16 +118,14 @@ def _line(row: dict) -> str:
     return text + f"  {row['seconds']:.2f}s"
 
 
-def _write_outputs(out: Path, history: History, model, optimizer, loader, iteration, meta, plot) -> None:
-    """Checkpoint first (the state to resume from), then the human-readable files."""
+def _write_outputs(out: Path, history: History, model, optimizer, loader, iteration, meta) -> None:
+    """Checkpoint first (the state to resume from), then the metrics table."""
     save_checkpoint(out, {
         "meta": meta or {}, "iteration": iteration, "history": history.rows,
         "model": dict(model.state_dict()), "optimizer": optimizer.state_dict(),
         "loader": loader.state_dict(),
     })
     history.write_csv(out / "metrics.csv")
-    if plot:
-        history.plot(out / "curves.png")
 
 
 def _resume(out: Path | None, model, optimizer, loader, meta: dict | None):
