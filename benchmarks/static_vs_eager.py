@@ -1,7 +1,8 @@
 """The MNIST network trained as a static graph vs eager graphgrad vs raw NumPy, plus the dense-Jacobian route.
 
 Network 784-100-10 (fused Linear, ReLU, softmax cross-entropy), Adam (graphgrad.optim.updates'
-adam_step in all three), mini-batches of 100, BLAS pinned to one thread. Each contender trains
+adam_step in all three), mini-batches of 100 (and of 1, where the per-step framework cost shows),
+BLAS pinned to one thread. Each contender trains
 --steps mini-batches per round; rounds are interleaved and the median step time over rounds is
 reported, with its ratio to raw NumPy. The dense route is the seed text's: per sample, the full
 Jacobian of the loss with respect to every weight through `node.backward(loss)`; it is timed on
@@ -36,7 +37,7 @@ SIZES, BATCH, LR = (784, 100, 10), 100, 1e-3
 def load(n: int, seed: int):
     """MNIST training images when available (else random pixels of the same shape), as float32 rows."""
     try:
-        from graphgrad.book import load_mnist
+        from graphgrad.book.mnist import load_mnist
 
         (x, t), _ = load_mnist(quiet=True)
         source = "MNIST"
@@ -106,13 +107,13 @@ def make_numpy(params):
     return step
 
 
-def time_steps(step, x, t, steps: int) -> float:
+def time_steps(step, x, t, steps: int, batch: int = BATCH) -> float:
     """Seconds per step over `steps` consecutive mini-batches."""
-    n = len(x) // BATCH
+    n = len(x) // batch
     start = time.perf_counter()
     for i in range(steps):
-        j = (i % n) * BATCH
-        step(x[j:j + BATCH], t[j:j + BATCH])
+        j = (i % n) * batch
+        step(x[j:j + batch], t[j:j + batch])
     return (time.perf_counter() - start) / steps
 
 
@@ -155,16 +156,21 @@ def main() -> None:
     for step in steps.values():
         time_steps(step, x, t, 5)  # warm-up: caches, allocator, the static graph's plans
     per_round = {name: [] for name in steps}
+    overhead = {name: [] for name in steps}  # batches of one sample: the per-step framework cost shows
     for r in range(args.rounds):
         for name in list(steps)[r % 3:] + list(steps)[:r % 3]:  # rotate the order between rounds
             per_round[name].append(time_steps(steps[name], x, t, args.steps))
+            overhead[name].append(time_steps(steps[name], x, t, args.steps, batch=1))
     median = {name: statistics.median(v) for name, v in per_round.items()}
+    median1 = {name: statistics.median(v) for name, v in overhead.items()}
     result = {
         "benchmark": "static_vs_eager", "network": "784-100-10 Linear/ReLU/softmax-CE, Adam",
         "data": source, "batch_size": BATCH, "steps_per_round": args.steps, "rounds": args.rounds,
         "blas_threads": 1, "ms_per_step": {k: v * 1e3 for k, v in median.items()},
         "ratio_to_numpy": {k: v / median["numpy"] for k, v in median.items()},
         "static_over_eager": median["static"] / median["eager"],
+        "us_per_step_batch_1": {k: v * 1e6 for k, v in median1.items()},
+        "static_over_eager_batch_1": median1["static"] / median1["eager"],
         "seconds_per_60k_epoch": {k: v * 60_000 / BATCH for k, v in median.items()},
         "dense_jacobian_route": dense_route(x, t, args.dense_samples),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -173,6 +179,8 @@ def main() -> None:
         print(f"{name:>7}: {median[name] * 1e3:7.3f} ms/step  {result['ratio_to_numpy'][name]:5.2f}x numpy  "
               f"{result['seconds_per_60k_epoch'][name]:6.2f} s/epoch")
     print(f"static / eager = {result['static_over_eager']:.3f}")
+    print("batch of 1 (framework overhead): " + ", ".join(f"{k} {v * 1e6:.0f} us" for k, v in median1.items())
+          + f"; static / eager = {result['static_over_eager_batch_1']:.3f}")
     d = result["dense_jacobian_route"]
     print(f"dense Jacobians (the text's route): {d['seconds_per_sample'] * 1e3:.1f} ms/sample, "
           f"{d['seconds_per_60k_epoch'] / 60:.1f} min/epoch; first layer's local Jacobian "
