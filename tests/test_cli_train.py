@@ -84,8 +84,13 @@ def test_every_optimizer_trains(data_dir, tmp_path, optimizer):
     assert train(data_dir, tmp_path / optimizer, "--optimizer", optimizer, "--iters", "3", "--quiet") == 0
 
 
-def test_resume_after_interruption_gives_the_uninterrupted_parameters(data_dir, tmp_path, monkeypatch):
+@pytest.mark.parametrize("schedule", ["none", "cosine"])
+def test_resume_after_interruption_gives_the_uninterrupted_parameters(data_dir, tmp_path, monkeypatch, schedule):
     from graphgrad import optim
+
+    def train(data_dir, out, *extra):  # every run below uses the same learning-rate schedule
+        return main(["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "20",
+                     "--lr-schedule", schedule, *extra])
 
     assert train(data_dir, tmp_path / "full", "--epochs", "4", "--optimizer", "momentum", "--quiet") == 0
     real_step, calls = optim.SGD.step, []
@@ -140,6 +145,7 @@ def test_ctrl_c_on_the_real_command_then_resume(data_dir, tmp_path):
     (["--batch-size", "0"], "--batch-size must be at least 1"),
     (["--model", "mlp", "--hidden", "64,x"], "--hidden must be comma-separated sizes"),
     (["--dtype", "float16"], "unknown dtype 'float16'"),
+    (["--lr-schedule", "warmup"], "unknown --lr-schedule 'warmup'"),
     (["--resume"], "cannot resume: no checkpoint in"),
 ])
 def test_bad_input_is_one_line_and_status_2(data_dir, tmp_path, capsys, argv, message):

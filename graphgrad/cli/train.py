@@ -27,6 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--hidden", default="256,256", help="hidden sizes of --model mlp, e.g. 256,256")
     p.add_argument("--optimizer", default="sgd", help="|".join(OPTIMIZERS))
     p.add_argument("--lr", type=float, help="learning rate (default: sgd 0.1, momentum 0.01, adam 0.001, ...)")
+    p.add_argument("--lr-schedule", default="none",
+                   help="none, or cosine: anneal the learning rate to 0 over the run, stepping each epoch")
     p.add_argument("--batch-size", type=int, default=100)
     length = p.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, help="passes over the training set (default 10)")
@@ -86,6 +88,8 @@ def settings_from_args(args) -> dict:
         raise UsageError(f"unknown model {args.model!r}; choose one of: {', '.join(MODELS)}")
     if args.optimizer not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    if args.lr_schedule not in ("none", "cosine"):
+        raise UsageError(f"unknown --lr-schedule {args.lr_schedule!r}; choose none or cosine")
     if args.dtype not in ("float32", "float64"):
         raise UsageError(f"unknown dtype {args.dtype!r}; choose float32 or float64")
     lr = OPTIMIZERS[args.optimizer] if args.lr is None else args.lr
@@ -107,8 +111,8 @@ def settings_from_args(args) -> dict:
         if not hidden or min(hidden) < 1:
             raise UsageError(f"--hidden sizes must be positive, got {args.hidden!r}")
     return {"model": args.model, "architecture": [N_IN, *hidden, N_OUT], "optimizer": args.optimizer,
-            "lr": lr, "batch_size": args.batch_size, "seed": args.seed, "dtype": args.dtype,
-            "weight_init_std": args.weight_init_std}
+            "lr": lr, "lr_schedule": args.lr_schedule, "batch_size": args.batch_size, "seed": args.seed,
+            "dtype": args.dtype, "weight_init_std": args.weight_init_std}
 
 
 def load_mnist_splits(data_dir, dtype: str, quiet: bool):
@@ -135,7 +139,7 @@ def run_train(args) -> int:
             saved = load_checkpoint(out).get("meta", {})
         except CheckpointError as err:
             raise UsageError(f"cannot resume: {err}") from None
-        for key in ("model", "architecture", "optimizer", "dtype", "batch_size", "seed"):
+        for key in ("model", "architecture", "optimizer", "lr_schedule", "dtype", "batch_size", "seed"):
             if key in saved and saved[key] != meta[key]:
                 raise UsageError(
                     f"cannot resume: the checkpoint in {out} has {key}={saved[key]!r} but this run asks for "
@@ -148,10 +152,17 @@ def run_train(args) -> int:
     optimizer = build_optimizer(args.optimizer, model.parameters(), meta["lr"])
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     epochs = args.epochs if args.epochs is not None or args.iters is not None else 10
+    scheduler = None
+    if args.lr_schedule == "cosine":
+        from ..optim import CosineAnnealingLR
+
+        n_epochs = epochs if args.iters is None else -(-args.iters // len(loader))
+        scheduler = CosineAnnealingLR(optimizer, T_max=n_epochs)
     started = time.perf_counter()
     try:
         history = fit(model, CrossEntropyLoss(), optimizer, loader, epochs=epochs, iters=args.iters,
-                      test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta)
+                      test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta,
+                      scheduler=scheduler)
     except CheckpointError as err:
         raise UsageError(f"cannot resume: {err}") from None
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
         test_data=None, out_dir: str | os.PathLike | None = None, resume: bool = False,
         progress: bool = True, quiet: bool = False, meta: dict | None = None,
         on_step: Callable[[int, float], None] | None = None, plot: bool = True,
-        plot_every_s: float = 10.0) -> History:
+        plot_every_s: float = 10.0, scheduler=None) -> History:
     """Train `model` for `epochs` passes over `train_loader` (or exactly `iters` steps) and return the History.
 
     Each step: `loss = loss_fn(model(x), t)`, `optimizer.zero_grad()`, `loss.backward()`,
@@ -26,7 +26,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     `test_data` (an (inputs, labels) pair or a TensorDataset), one line is printed, and with
     `out_dir` the run writes metrics.csv, curves.png and an atomic checkpoint. `resume=True`
     continues from that checkpoint and ends with exactly the parameters of an uninterrupted run.
-    `on_step(iteration, loss)` is called after every step. curves.png is redrawn at most every
+    `on_step(iteration, loss)` is called after every step; `scheduler.step()` (a learning-rate
+    schedule, saved in the checkpoint too) after every whole epoch. curves.png is redrawn at most every
     `plot_every_s` seconds (drawing costs more than a small epoch) and always at the end.
     """
     steps_per_epoch = len(train_loader)
@@ -34,7 +35,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     out = Path(out_dir) if out_dir is not None else None
     history, iteration = History(), 0
     if resume:
-        history, iteration = _resume(out, model, optimizer, train_loader, meta)
+        history, iteration = _resume(out, model, optimizer, train_loader, meta, scheduler)
         if iteration >= total:
             _say(quiet, f"checkpoint in {out} is already at iteration {iteration} of {total}; nothing to do")
             return history
@@ -67,6 +68,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                 if iteration >= total:
                     break
             seconds = time.perf_counter() - start
+            if scheduler is not None and iteration % steps_per_epoch == 0:
+                scheduler.step()
             row = {"epoch": _epoch_number(iteration, steps_per_epoch), "iteration": iteration,
                    "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
                    "seconds": seconds}
@@ -76,7 +79,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
             history.append(row)
             say(_line(row))
             if out is not None:
-                _write_outputs(out, history, model, optimizer, train_loader, iteration, meta)
+                _write_outputs(out, history, model, optimizer, train_loader, iteration, meta, scheduler)
                 if plot and (iteration >= total or time.perf_counter() - last_plot >= plot_every_s):
                     history.plot(out / "curves.png")
                     last_plot = time.perf_counter()
@@ -118,17 +121,18 @@ def _line(row: dict) -> str:
     return text + f"  {row['seconds']:.2f}s"
 
 
-def _write_outputs(out: Path, history: History, model, optimizer, loader, iteration, meta) -> None:
+def _write_outputs(out: Path, history: History, model, optimizer, loader, iteration, meta, scheduler) -> None:
     """Checkpoint first (the state to resume from), then the metrics table."""
-    save_checkpoint(out, {
-        "meta": meta or {}, "iteration": iteration, "history": history.rows,
-        "model": dict(model.state_dict()), "optimizer": optimizer.state_dict(),
-        "loader": loader.state_dict(),
-    })
+    state = {"meta": meta or {}, "iteration": iteration, "history": history.rows,
+             "model": dict(model.state_dict()), "optimizer": optimizer.state_dict(),
+             "loader": loader.state_dict()}
+    if scheduler is not None:
+        state["scheduler"] = scheduler.state_dict()
+    save_checkpoint(out, state)
     history.write_csv(out / "metrics.csv")
 
 
-def _resume(out: Path | None, model, optimizer, loader, meta: dict | None):
+def _resume(out: Path | None, model, optimizer, loader, meta: dict | None, scheduler=None):
     """Load the checkpoint in `out` into model, optimizer and loader; return (history, iteration)."""
     if out is None:
         raise ValueError("fit: resume=True needs out_dir, the directory holding the checkpoint")
@@ -147,6 +151,8 @@ def _resume(out: Path | None, model, optimizer, loader, meta: dict | None):
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         loader.load_state_dict(state["loader"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
     except (KeyError, RuntimeError, ValueError) as err:
         raise CheckpointError(f"checkpoint in {out} does not fit this run: {err}") from None
     return History(state.get("history")), int(state["iteration"])
