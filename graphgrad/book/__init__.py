@@ -7,9 +7,10 @@ from ..functions.arithmetic import Add as AddLayer
 from ..functions.arithmetic import Mul as MulLayer
 from .gradient import gradient_check, numerical_gradient
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .mnist import load_mnist
 from .networks import MultiLayerNet, TwoLayerNet
 
 __all__ = [
     "AddLayer", "MulLayer", "Affine", "MultiLayerNet", "Relu", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet",
-    "gradient_check", "numerical_gradient",
+    "gradient_check", "load_mnist", "numerical_gradient",
 ]
