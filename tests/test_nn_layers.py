@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphgrad as gg
 import graphgrad.nn as nn
@@ -185,3 +187,22 @@ def test_linear_second_order_matches_torch(torch_oracle):
 def test_batchnorm_rejects_wrong_channels():
     with pytest.raises(ValueError, match=r"BatchNorm1d\(4\): expected input of shape \(N, 4\)"):
         nn.BatchNorm1d(4)(np.ones((3, 5), dtype=np.float32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(lead=st.lists(st.integers(1, 4), min_size=0, max_size=2), n_in=st.integers(1, 6), n_out=st.integers(1, 6),
+       bias=st.booleans(), seed=st.integers(0, 10**6))
+def test_linear_any_shape_matches_torch(lead, n_in, n_out, bias, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    x, w, b = rng.standard_normal((*lead, n_in)), rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)
+    xt, wt, bt = (gg.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.linear(xt, wt, bt if bias else None)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.linear(tx, tw, tb if bias else None)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for ours, theirs in ((xt, tx), (wt, tw)) + (((bt, tb),) if bias else ()):
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
