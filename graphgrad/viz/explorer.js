@@ -181,7 +181,7 @@
     const marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" }, defs);
     el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#8c959f" }, marker);
     drawn = { nodes, edges, pos };
-    if (!state.view) fit();
+    if (!state.view) fit(true);
     else applyView();
     show(state.step);
   }
@@ -288,15 +288,18 @@
   }
 
   // ---- pan and zoom -------------------------------------------------------------------------
-  function fit() {
+  // the whole graph in the window; a graph too big to read that way first opens legible, at its inputs
+  function fit(initial) {
     const xs = [...drawn.pos.values()].map((p) => p.x), ys = [...drawn.pos.values()].map((p) => p.y);
     const x0 = Math.min(...xs) - PAD, y0 = Math.min(...ys) - PAD;
     const w = Math.max(...xs) - x0 + PAD, h = Math.max(...ys) - y0 + PAD;
     const cw = canvas.clientWidth || 800, ch = canvas.clientHeight || 600;
-    // never magnify a small graph beyond 1.6x, never shrink a big one below legibility at first
-    const scale = Math.max(Math.min(cw / w, ch / h, 1.6), 0.35);
+    let scale = Math.max(Math.min(cw / w, ch / h, 1.6), 0.02);
     state.view = { x: x0 + w / 2 - cw / scale / 2, y: y0 + h / 2 - ch / scale / 2, scale };
-    if (scale === 0.35) state.view.x = x0; // a long graph opens at its inputs
+    if (initial === true && scale < 0.5) {
+      scale = 0.8;
+      state.view = { x: x0, y: y0 + h / 2 - ch / scale / 2, scale };
+    }
     applyView();
   }
   function applyView() {

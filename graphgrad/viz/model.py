@@ -205,7 +205,7 @@ class _Builder:
         if id(t) not in self.leaf_node:
             name = label_of(t)
             kind = "input" if t.requires_grad or name else "const"
-            label = name or (summarize(t.data)["label"] if kind == "const" else "input")
+            label = name or (summarize(t.data)["label"] if kind == "const" else f"input {len(self.leaf_node)}")
             node = Node(f"in{len(self.leaf_node)}", kind, label, name or kind,
                         value=summarize(t.data), grad=self._grad_of(t))
             self.leaf_node[id(t)] = node.id
