@@ -38,14 +38,14 @@ def gradients(target: Node, variables, grad=None) -> list[np.ndarray]:
     """
     variables = tuple(variables)
     graph = target.graph
-    for v in variables:
-        if v.graph is not graph:
-            raise ValueError(
-                f"gradients: variable {v.name!r} belongs to another graph than target {target.name!r}"
-            )
-    key = (id(target), tuple(id(v) for v in variables))
+    key = (id(target), tuple([id(v) for v in variables]))
     plan = graph._plans.get(key)
-    if plan is None:
+    if plan is None:  # checked once per plan: a cached plan's variables were checked when it was made
+        for v in variables:
+            if getattr(v, "graph", None) is not graph:
+                raise ValueError(
+                    f"gradients: {getattr(v, 'name', v)!r} is not a node of the graph of target {target.name!r}"
+                )
         plan = graph._plans[key] = _Plan(target, variables)
     if target._value is None:
         _evaluate(plan.order)
