@@ -189,3 +189,32 @@ def test_progress_bar_shows_running_loss(capsys):
     assert "loss=" in captured.err  # tqdm's postfix
     assert captured.out.count("test acc") == 3  # one line per epoch on stdout, the bar on stderr
     assert "test acc" not in captured.err
+
+
+def test_fit_follows_pytorch_step_for_step(torch_oracle):
+    """An MLP trained by fit in float64 ends where PyTorch ends from the same weights and batches."""
+    torch = torch_oracle
+    from graphgrad import nn, optim
+
+    x, t = blobs(96)
+    model = nn.Sequential(nn.Linear(4, 8, dtype="float64", generator=0), nn.ReLU(),
+                          nn.Linear(8, 3, dtype="float64", generator=1))
+    ref = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
+    with torch.no_grad():
+        for mine, theirs in zip(model.parameters(), ref.parameters()):
+            theirs.copy_(torch.from_numpy(mine.data))
+    loader = DataLoader(TensorDataset(x, t), batch_size=16, shuffle=True, seed=5)
+    fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.01), loader, epochs=3, quiet=True)
+
+    opt, loss_fn = torch.optim.Adam(ref.parameters(), lr=0.01), torch.nn.CrossEntropyLoss()
+    rng = np.random.default_rng(5)  # the loader's shuffling, replayed
+    for _ in range(3):
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), 16):
+            idx = order[i:i + 16]
+            loss = loss_fn(ref(torch.from_numpy(x[idx])), torch.from_numpy(t[idx]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for mine, theirs in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
