@@ -218,3 +218,16 @@ def test_fit_follows_pytorch_step_for_step(torch_oracle):
             opt.step()
     for mine, theirs in zip(model.parameters(), ref.parameters()):
         np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_without_tqdm_or_matplotlib_training_still_runs(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` raise ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    model, opt, loader, data = make_run()
+    history = fit(model, cross_entropy, opt, loader, epochs=2, test_data=data, out_dir=tmp_path)
+    captured = capsys.readouterr()
+    assert "no progress bar: tqdm is not installed (pip install 'graphgrad[train]')" in captured.err
+    assert captured.out.count("no curves.png: History.plot needs matplotlib") == 1
+    assert len(history) == 2 and (tmp_path / "metrics.csv").exists() and not (tmp_path / "curves.png").exists()

@@ -81,7 +81,11 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
             if out is not None:
                 _write_outputs(out, history, model, optimizer, train_loader, iteration, meta, scheduler)
                 if plot and (iteration >= total or time.perf_counter() - last_plot >= plot_every_s):
-                    history.plot(out / "curves.png")
+                    try:
+                        history.plot(out / "curves.png")
+                    except ImportError as err:  # matplotlib is optional: keep training, say so once
+                        say(f"no curves.png: {err}")
+                        plot = False
                     last_plot = time.perf_counter()
     finally:
         if bar is not None:
