@@ -9,6 +9,10 @@ from .functions import (
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, tensor
 
+from . import nn, optim  # noqa: E402  (they build on the names above)
+from .gradcheck import GradcheckError, gradcheck  # noqa: E402
+from .serialization import CheckpointError, load, save  # noqa: E402
+
 float32, float64 = "float32", "float64"
 
 __version__ = "0.1.0"
