@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphgrad as G
 import graphgrad.graph as gg
@@ -45,6 +47,23 @@ def test_graph_gradients_equal_the_eager_engines():
     assert np.isclose(loss.value, eager_loss.item(), rtol=1e-12)
     for s, p in zip(static, ps):
         np.testing.assert_allclose(s, p.grad.data, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 7), st.integers(2, 5), st.integers(0, 2**31 - 1))
+def test_graph_gradients_equal_eager_for_any_sizes(batch, hidden, classes, seed):
+    rng = np.random.default_rng(seed)
+    params = _params(rng, (4, hidden, classes))
+    g, x, t, variables, loss = _mlp_graph(params)
+    xb, tb = rng.normal(size=(batch, 4)), rng.integers(0, classes, size=batch)
+    x.set_value(xb)
+    t.set_value(tb)
+    static = gg.gradients(loss, variables)
+    ps = [G.tensor(p, requires_grad=True) for p in params]
+    logits = (G.tensor(xb) @ ps[0] + ps[1]).relu() @ ps[2] + ps[3]
+    (-(logits.log_softmax()[np.arange(batch), tb]).mean()).backward()
+    for s, p in zip(static, ps):
+        np.testing.assert_allclose(s, p.grad.data, rtol=1e-10, atol=1e-13)
 
 
 def test_graph_gradients_match_torch_and_the_dense_jacobians(torch_oracle):
@@ -108,6 +127,16 @@ def test_optimizer_trajectories_follow_torch_optim(name, torch_oracle):
         topt.step()
     for v, p in zip(variables, tp):
         np.testing.assert_allclose(v.value, p.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gradients_for_a_node_of_another_graph_is_an_error():
+    with gg.Graph():
+        w = gg.Variable((1,), init=np.ones(1))
+        loss = (w * w).sum()
+    with gg.Graph():
+        stranger = gg.Variable((1,), init=np.ones(1), name="stranger")
+    with pytest.raises(ValueError, match="'stranger' is not a node of the graph of target"):
+        gg.gradients(loss, [w, stranger])
 
 
 def test_batch_size_updates_after_that_many_steps():
