@@ -1,8 +1,8 @@
 """The seed text's MNIST multilayer network as a static graph: 784 inputs, a ReLU hidden layer, softmax
 cross-entropy, Adam, mini-batches.
 
-The graph is built once and drawn (a text listing of its nodes; with --html, graphgrad.viz's
-explorer when it accepts static graphs). Each training step only sets the input Variables; the
+The graph is built once and drawn: a text listing of its nodes, and with --html graphgrad.viz's
+explorer of it. Each training step only sets the input Variables; the
 optimizer replays forward and backward over the same nodes with batched vector-Jacobian products.
 
     python examples/static_mnist.py [--epochs 10] [--hidden 100] [--batch-size 100] [--lr 0.001]
@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=0.001)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="train on the first N images only (a quick run)")
-    ap.add_argument("--html", default=None, help="also write graphgrad.viz's HTML picture of the graph here")
+    ap.add_argument("--html", default=None, help="also write graphgrad.viz's HTML explorer of the graph here")
     args = ap.parse_args()
     try:
         from graphgrad.book.mnist import load_mnist
@@ -66,7 +66,7 @@ def main() -> None:
     graph, x, t, logits, loss = build(args.hidden, args.seed)
     print(graph.describe())
     if args.html:
-        draw_html(graph, loss, args.html)
+        draw_html(loss, x, t, train_x, train_t, args.html)
     optimizer = gg.Adam(graph, loss, learning_rate=args.lr, beta_2=0.999)
     rng = np.random.default_rng(args.seed)
     for epoch in range(args.epochs):
@@ -85,15 +85,17 @@ def main() -> None:
     print(f"graph nodes after training: {graph.node_count()} (built once, reused for every batch)")
 
 
-def draw_html(graph, loss, path: str) -> None:
-    """graphgrad.viz's HTML explorer of the graph, when that module accepts static graphs."""
+def draw_html(loss, x, t, images, labels, path: str) -> None:
+    """graphgrad.viz's HTML explorer of the graph, its values those of a 4-image batch."""
     try:
         from graphgrad import viz
-
-        viz.to_html(graph, path)
-        print(f"wrote {path}")
-    except (ImportError, TypeError, AttributeError) as err:
-        print(f"(no HTML drawing: graphgrad.viz does not draw static graphs here: {err}); the listing above is the drawing")
+    except ImportError as err:
+        print(f"(no HTML drawing, graphgrad.viz is unavailable: {err}); the listing above is the drawing")
+        return
+    x.set_value(images[:4])
+    t.set_value(labels[:4])
+    viz.to_html(loss, path)
+    print(f"wrote {path}: the graph with a 4-image batch's values and gradients")
 
 
 if __name__ == "__main__":
