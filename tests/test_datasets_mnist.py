@@ -61,6 +61,10 @@ def test_explicit_path_then_cache(tmp_path, capsys, gz):
     assert (tmp_path / "cache" / "graphgrad" / "mnist.npz").exists()
     assert_same(load_arrays(download=False), expected)  # now served by the cache
     assert "using the cache" in capsys.readouterr().err
+    cached = tmp_path / "cache" / "graphgrad" / "mnist.npz"
+    os.utime(cached, (0, 0))
+    load_arrays(root=tmp_path / "idx")  # the files are read again, but converted only once
+    assert cached.stat().st_mtime == 0 and "cached as" not in capsys.readouterr().err
 
 
 def test_explicit_path_without_files_is_an_error_not_a_fallback(tmp_path):

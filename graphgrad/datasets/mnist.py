@@ -56,12 +56,12 @@ def load_arrays(name: str = "mnist", root: str | os.PathLike | None = None, down
         arrays = _from_idx_dir(Path(root), tried)
         if arrays is None:
             raise DatasetUnavailable(f"{name}: {tried[-1]}; put the four IDX files there (gzipped or not)")
-        return _keep(name, arrays, f"IDX files in {root}", quiet)
+        return _keep(name, arrays, f"IDX files in {root}", quiet, overwrite=False)
     env = os.environ.get("GRAPHGRAD_DATA")
     if env:
         arrays = _from_idx_dir(Path(env), tried)
         if arrays is not None:
-            return _keep(name, arrays, f"IDX files in $GRAPHGRAD_DATA={env}", quiet)
+            return _keep(name, arrays, f"IDX files in $GRAPHGRAD_DATA={env}", quiet, overwrite=False)
     cached = cache_dir() / f"{name}.npz"
     if cached.exists():
         try:
@@ -171,10 +171,15 @@ def _checked(arrays: dict, source: str) -> dict:
     return arrays
 
 
-def _keep(name: str, arrays: dict, source: str, quiet: bool) -> dict:
-    """Announce the source and write the cache once (a read-only cache directory is not an error)."""
+def _keep(name: str, arrays: dict, source: str, quiet: bool, overwrite: bool = True) -> dict:
+    """Announce the source and write the cache (a read-only cache directory is not an error).
+
+    Local IDX files are read on every call (they come first), so they fill the cache only once.
+    """
     _say(quiet, f"{name}: using {source}")
     target = cache_dir() / f"{name}.npz"
+    if not overwrite and target.exists():
+        return arrays
     try:
         save_npz(target, **arrays)
         _say(quiet, f"{name}: cached as {target}")
