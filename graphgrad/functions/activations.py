@@ -32,11 +32,11 @@ class ReLU(Function):
     """y = max(x, 0).  dy/dx = 1[x > 0]."""
 
     def forward(self, x):
-        self.mask = x > 0
-        return x * self.mask
+        self.y = np.maximum(x, 0)
+        return self.y
 
     def backward(self, gy):
-        return gy * self.mask
+        return gy * (self.y > 0)  # the mask from the output: forward stays a single pass
 
 
 class Softmax(Function):
