@@ -179,6 +179,19 @@ def test_set_value_of_the_wrong_shape_names_the_variable():
         x.set_value(np.zeros((5, 28, 28)))
 
 
+def test_trainable_variables_need_floats():
+    with gg.Graph():
+        w = gg.Variable((2,), name="weights")
+        labels = gg.Variable((2,), trainable=False)
+    labels.set_value([1, 2])
+    with pytest.raises(TypeError, match="trainable variable 'weights' needs floating-point values, got dtype int64"):
+        w.set_value([1, 2])
+    read_only = np.float32([1, 2])
+    read_only.flags.writeable = False
+    w.set_value(read_only)  # copied, since optimizers update trainable values in place
+    assert w.value.flags.writeable and w.value is not read_only
+
+
 def test_forward_without_a_value_names_the_variable():
     with gg.Graph():
         x = gg.Variable((3,), name="inputs")

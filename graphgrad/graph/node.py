@@ -10,6 +10,7 @@ import numpy as np
 
 from ..backend import as_array
 from ..function import Function
+from ..tensor import Tensor
 from .graph import Graph, get_default_graph
 from .jacobi import chain_jacobian, local_jacobian
 
@@ -145,15 +146,21 @@ class Variable(Node):
 
     def set_value(self, value) -> None:
         """Give the variable a new value (kept, not copied) and forget every value computed from it."""
-        arr = value if type(value) is np.ndarray else as_array(getattr(value, "data", value))
+        arr = value if type(value) is np.ndarray else as_array(value.data if isinstance(value, Tensor) else value)
         want = self.declared_shape
         if arr.ndim != len(want) or any(w is not None and w != n for w, n in zip(want, arr.shape)):
             raise ValueError(
                 f"set_value: variable {self.name!r} has shape {_shape_text(want)}, got a value of shape "
                 f"{arr.shape}; reshape the value (None in the variable's shape accepts any size)"
             )
-        if self.trainable and not arr.flags.writeable:
-            arr = arr.copy()  # optimizers update trainable values in place
+        if self.trainable:
+            if not np.issubdtype(arr.dtype, np.floating):
+                raise TypeError(
+                    f"set_value: trainable variable {self.name!r} needs floating-point values, got dtype "
+                    f"{arr.dtype}; pass e.g. value.astype('float32'), or make it Variable(..., trainable=False)"
+                )
+            if not arr.flags.writeable:
+                arr = arr.copy()  # optimizers update trainable values in place
         self._value = arr
         self.graph.value_version += 1
         _invalidate_children(self)
