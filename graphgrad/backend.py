@@ -34,6 +34,20 @@ def sum_to(g, shape: tuple):
     return g.sum(axis=axes, keepdims=True).reshape(shape)
 
 
+_ONES: dict = {}
+
+
+def shared_ones(like: np.ndarray) -> np.ndarray:
+    """Ones shaped and typed like `like`, cached and read-only: the seed gradient of a backward pass
+    (safe to share because gradients are never modified in place)."""
+    key = (like.shape, like.dtype)
+    one = _ONES.get(key)
+    if one is None:
+        one = _ONES[key] = np.ones_like(like)
+        one.flags.writeable = False
+    return one
+
+
 def scatter_add(shape: tuple, index, values: np.ndarray) -> np.ndarray:
     """Zeros of `shape` with `values` added at `index`; repeated indices accumulate."""
     out = np.zeros(shape, dtype=values.dtype)

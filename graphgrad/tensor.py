@@ -5,7 +5,7 @@ import numpy as np
 
 from . import engine
 from . import functions as F
-from .backend import as_array
+from .backend import as_array, shared_ones
 
 
 class Tensor:
@@ -72,7 +72,7 @@ class Tensor:
                     f"backward() without a grad argument works only on a scalar, but this tensor "
                     f"has shape {self.shape}; reduce it first (e.g. .sum()) or pass grad="
                 )
-            grad = _one(self.data)
+            grad = shared_ones(self.data)
         else:
             grad = grad if isinstance(grad, Tensor) and create_graph else getattr(grad, "data", grad)
             if np.shape(grad) != self.shape:
@@ -166,19 +166,6 @@ class Tensor:
     def astype(self, dtype) -> "Tensor":
         """A copy with another dtype; float-to-float casts keep the gradient flowing."""
         return F.astype(self, dtype)
-
-
-_ONES: dict = {}
-
-
-def _one(data: np.ndarray) -> np.ndarray:
-    """1 shaped and typed like `data` (shared, read-only: gradients are never modified in place)."""
-    key = (data.shape, data.dtype)
-    one = _ONES.get(key)
-    if one is None:
-        one = _ONES[key] = np.ones_like(data)
-        one.flags.writeable = False
-    return one
 
 
 def _raw(x):
