@@ -219,7 +219,14 @@ def _evaluate(order: list) -> None:
             if fn is None:
                 raise _missing(node)
             y = fn.forward(*[p._value for p in node.parents])
-            node._value = y if type(y) is np.ndarray else np.asarray(y)
+            if type(y) is not np.ndarray:
+                if isinstance(y, tuple):
+                    raise TypeError(
+                        f"forward: {node.op_name} returned {len(y)} outputs, but a static graph's operation "
+                        f"has one; wrap each output in its own Function"
+                    )
+                y = np.asarray(y)
+            node._value = y
 
 
 def _invalidate_children(node: Node) -> None:
