@@ -98,6 +98,17 @@ def test_set_value_resets_exactly_the_downstream_nodes():
     assert x.value is not None and w.value is not None  # variables keep their values
 
 
+def test_a_non_recursive_reset_does_not_hide_stale_values_below():
+    g, x, w, v, a, b, c, d = _chain()
+    x.set_value(np.ones(3))
+    c.forward()
+    b.reset_value(recursive=False)  # only b forgets; c still holds its value
+    assert b.value is None and c.value is not None
+    x.set_value(np.zeros(3))  # must still reach c through b
+    assert c.value is None
+    np.testing.assert_allclose(c.forward(), 2.0)
+
+
 def test_rerunning_with_new_values_creates_no_nodes(monkeypatch):
     with gg.Graph() as g:
         x = gg.Variable((None, 4), trainable=False)

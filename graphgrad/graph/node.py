@@ -230,11 +230,13 @@ def _evaluate(order: list) -> None:
 
 
 def _invalidate_children(node: Node) -> None:
-    """Forget the values computed from `node`; a node already without value has none below it either."""
-    stack = list(node.children)
+    """Forget every value computed from `node` (all descendants: `reset_value(recursive=False)` may
+    have left computed nodes below one without a value)."""
+    seen, stack = set(), list(node.children)
     while stack:
         n = stack.pop()
-        if n._value is not None:
+        if id(n) not in seen:
+            seen.add(id(n))
             n._value = None
             stack.extend(n.children)
 
