@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import sum_to
+from ..backend import shared_ones, sum_to
 from .node import Node, Operation, _evaluate
 
 
@@ -56,7 +56,7 @@ def gradients(target: Node, variables, grad=None) -> list[np.ndarray]:
                 f"gradients: target {target.name!r} has shape {value.shape}, not a scalar; reduce it "
                 f"(e.g. .mean()) or pass grad= shaped like it"
             )
-        grad = _one(value)
+        grad = shared_ones(value)
     elif np.shape(grad) != value.shape:
         raise ValueError(f"gradients: grad has shape {np.shape(grad)}, target {target.name!r} has {value.shape}")
     grads = {id(target): grad if type(grad) is np.ndarray and grad.dtype == value.dtype
@@ -79,16 +79,3 @@ def gradients(target: Node, variables, grad=None) -> list[np.ndarray]:
             prev = grads.get(k)
             grads[k] = gx if prev is None else prev + gx  # a new array: gradients may alias
     return [grads.get(id(v), None) if id(v) in grads else np.zeros_like(v.forward()) for v in variables]
-
-
-_ONES: dict = {}
-
-
-def _one(value: np.ndarray) -> np.ndarray:
-    """Ones shaped and typed like `value`, shared and read-only (gradients are never changed in place)."""
-    key = (value.shape, value.dtype)
-    one = _ONES.get(key)
-    if one is None:
-        one = _ONES[key] = np.ones_like(value)
-        one.flags.writeable = False
-    return one
