@@ -23,28 +23,25 @@ FREED_GRAPH = (
 
 def topological_order(roots) -> list[Function]:
     """Functions reachable from `roots`, each after the functions that produced its inputs."""
-    order, seen, stack = [], set(), []
-    for t in roots:
-        if t.creator is not None:
-            stack.append(t.creator)
-    while stack:
-        fn = stack[-1]
-        if fn in seen:
-            stack.pop()
-            order.append(fn)  # second visit: everything it depends on is already placed
+    order, seen = [], set()
+    for root in roots:
+        fn = root.creator
+        if fn is None or fn in seen:
             continue
         seen.add(fn)
-        for t in fn.inputs:
-            c = t.creator
-            if c is not None and c not in seen:
-                stack.append(c)
-    # a function pushed twice is placed at its first completion; drop the later duplicates
-    placed, unique = set(), []
-    for fn in order:
-        if fn not in placed:
-            placed.add(fn)
-            unique.append(fn)
-    return unique
+        stack = [(fn, iter(fn.inputs))]  # depth-first, each entry resuming where it left off
+        while stack:
+            fn, pending = stack[-1]
+            for t in pending:
+                c = t.creator
+                if c is not None and c not in seen:
+                    seen.add(c)
+                    stack.append((c, iter(c.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(fn)  # every producer of its inputs is already placed
+    return order
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
@@ -113,8 +110,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 found[key] = grads[key]
         return [found.get(id(t)) for t in capture]
     for key, t in leaves.items():
-        if t.requires_grad:
-            _store_grad(t, grads[key], create_graph)
+        if not t.requires_grad:
+            continue
+        if create_graph:
+            _store_grad(t, grads[key], True)
+        else:  # a new array each time: gradients are never modified in place
+            t.grad = Tensor(grads[key]) if t.grad is None else Tensor(t.grad.data + grads[key])
     return None
 
 

@@ -40,23 +40,30 @@ class Function:
                 inputs = _wrap_constants(inputs)
                 break
         ys = self.forward(*[t.data for t in inputs])
-        many = isinstance(ys, tuple)
-        if many:
-            outs = tuple([Tensor(self._as_saved_array(y)) for y in ys])
-        else:
-            outs = (Tensor(ys if type(ys) is np.ndarray else self._as_saved_array(ys)),)
+        if type(ys) is tuple:
+            return self._record(inputs, tuple([Tensor(self._as_saved_array(y)) for y in ys]))
+        out = Tensor(ys if type(ys) is np.ndarray else self._as_saved_array(ys))
+        if mode.anomaly:
+            check_finite(self, "forward", (out,))
+        if mode.grad_enabled:  # the one-output case of _record, inlined: it runs for every op
+            needs = tuple([t.requires_grad for t in inputs])
+            if True in needs:
+                self.inputs, self.needs_input_grad, self.outputs = inputs, needs, (weakref.ref(out),)
+                out.creator, out.requires_grad = self, True
+        return out
+
+    def _record(self, inputs: tuple, outs: tuple) -> tuple:
+        """Remember inputs and (weakly) outputs for backward, if any input requires grad."""
         if mode.anomaly:
             check_finite(self, "forward", outs)
         if mode.grad_enabled:
             needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
-                self.inputs = inputs
-                self.needs_input_grad = needs
+                self.inputs, self.needs_input_grad = inputs, needs
                 self.outputs = tuple([weakref.ref(o) for o in outs])
                 for o in outs:
-                    o.creator = self
-                    o.requires_grad = True
-        return outs if many else outs[0]
+                    o.creator, o.requires_grad = self, True
+        return outs
 
     def _as_saved_array(self, y) -> np.ndarray:
         """Outputs must be ndarrays; a NumPy scalar kept on self is replaced by the same array."""
