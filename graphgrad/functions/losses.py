@@ -59,6 +59,18 @@ def _scale(gy, reduction: str, n: int):
     return gy if reduction == "sum" else gy.reshape(-1, 1)
 
 
+_ROWS: dict = {}
+
+
+def _rows(n: int) -> np.ndarray:
+    """0..n-1 for picking each row's target, cached (read-only) because every step asks for it."""
+    rows = _ROWS.get(n)
+    if rows is None:
+        rows = _ROWS[n] = np.arange(n)
+        rows.flags.writeable = False
+    return rows
+
+
 class SoftmaxCrossEntropy(Function):
     """L = -Σ t·log softmax(x) per row, then reduced.  dL/dx = (softmax(x)·Σt - t) / N, i.e. (y - t) / N.
 
@@ -91,7 +103,7 @@ class SoftmaxCrossEntropy(Function):
             self.log_y = shifted - log_s
             loss = -(t * self.log_y).sum(axis=1)
         else:
-            loss = log_s[:, 0] - shifted[np.arange(n), t]
+            loss = log_s[:, 0] - shifted[_rows(n), t]
         return reduce_loss(loss, self.reduction)
 
     def backward(self, gy):
@@ -112,8 +124,7 @@ class SoftmaxCrossEntropy(Function):
         elif need_x:
             if self.xp is array_ops:
                 gx = y * scale  # a new array: subtracting the one-hot part in place is safe
-                rows = np.arange(n)
-                gx[rows, self.t] -= scale if np.ndim(scale) == 0 else scale[:, 0]
+                gx[_rows(n), self.t] -= scale if np.ndim(scale) == 0 else scale[:, 0]
             else:
                 labels = getattr(self.t, "data", self.t)  # the engine showed us the label Tensor
                 gx = (y - np.eye(y.shape[1], dtype=y.dtype)[labels]) * scale
