@@ -1,6 +1,8 @@
 """Reductions over axes: sum, mean, max, min. Their backward spreads the gradient back out."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..function import Function
@@ -49,8 +51,8 @@ class Mean(_Reduction):
 
     def forward(self, x):
         self.shape, self.kept = x.shape, self._kept_shape(x)
-        self.n = x.size // max(int(np.prod(self.kept)), 1) if x.size else 1
-        return x.mean(axis=self.axis, keepdims=self.keepdims)
+        self.n = x.size // max(math.prod(self.kept), 1)  # 0 for an empty axis: the mean is nan, as in NumPy
+        return x.sum(axis=self.axis, keepdims=self.keepdims) / self.n  # np.mean adds 2 µs of Python
 
     def backward(self, gy):
         return self.xp.broadcast_to(self._expand(gy) / self.n, self.shape)
