@@ -51,14 +51,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     `retain_grad()`). With `capture` (a list of tensors), their gradients are returned instead
     and no `.grad` is touched.
     """
-    grads, leaves = {}, {}
-    for r, g in zip(roots, root_grads):
-        key = id(r)
-        grads[key] = g if key not in grads else grads[key] + g
-        if r.creator is None:
-            leaves[key] = r
     wanted = {id(t) for t in capture} if capture is not None else None
-    found = {}
+    store = wanted is None  # leaves' gradients go straight into their .grad
+    grads, found = {}, {}
+    for r, g in zip(roots, root_grads):
+        if store and r.creator is None:
+            _store_grad(r, g, create_graph)
+        else:
+            grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
     anomaly, before = mode.anomaly, mode.grad_enabled
     mode.grad_enabled = create_graph  # first-order backward runs on arrays and records nothing
     try:
@@ -94,29 +94,23 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 shape = t.data.shape
                 if gx.shape != shape:
                     gx = sum_to(gx, shape)
+                if store and t.creator is None:
+                    if create_graph:
+                        _store_grad(t, gx, True)
+                    else:  # a new array each time: gradients are never modified in place
+                        t.grad = Tensor(gx) if t.grad is None else Tensor(t.grad.data + gx)
+                    continue
                 key = id(t)
                 prev = grads.get(key)
                 grads[key] = gx if prev is None else prev + gx
-                if t.creator is None:
-                    leaves[key] = t
             if not retain_graph:
                 fn.release()
     finally:
         mode.grad_enabled = before
 
-    if wanted is not None:
-        for key in wanted:
-            if key in leaves:
-                found[key] = grads[key]
-        return [found.get(id(t)) for t in capture]
-    for key, t in leaves.items():
-        if not t.requires_grad:
-            continue
-        if create_graph:
-            _store_grad(t, grads[key], True)
-        else:  # a new array each time: gradients are never modified in place
-            t.grad = Tensor(grads[key]) if t.grad is None else Tensor(t.grad.data + grads[key])
-    return None
+    if store:
+        return None
+    return [found.get(id(t), grads.get(id(t))) for t in capture]  # leaves' gradients stay in grads
 
 
 def _output_grads(fn: Function, grads: dict, wanted, found: dict, create_graph: bool):
