@@ -14,6 +14,7 @@ import numpy as np
 from . import mode
 from .backend import array_ops, as_array
 
+_new = object.__new__
 _EVERY_INPUT = (True,) * 16  # driven by hand, every input's gradient is wanted
 
 
@@ -42,7 +43,8 @@ class Function:
         ys = self.forward(*[t.data for t in inputs])
         if type(ys) is tuple:
             return self._record(inputs, tuple([Tensor(self._as_saved_array(y)) for y in ys]))
-        out = Tensor(ys if type(ys) is np.ndarray else self._as_saved_array(ys))
+        out = _new(Tensor)  # Tensor(ys) without __init__'s checks: ys is this op's own fresh array
+        out.data = ys if type(ys) is np.ndarray else self._as_saved_array(ys)
         if mode.anomaly:
             check_finite(self, "forward", (out,))
         if mode.grad_enabled:  # the one-output case of _record, inlined: it runs for every op

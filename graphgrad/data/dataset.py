@@ -37,4 +37,4 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index) -> tuple:
         """The rows at `index` (an int, a slice or an index array) of every array, as a tuple."""
-        return tuple(a[index] for a in self.arrays)
+        return tuple([a[index] for a in self.arrays])

@@ -60,7 +60,7 @@ class DataLoader:
             index = order[start:start + bs] if order is not None else slice(start, min(start + bs, n))
             batch = self.dataset[index]
             self._batches_done = b + 1
-            yield tuple(Tensor(x) for x in batch) if isinstance(batch, tuple) else Tensor(batch)
+            yield tuple([Tensor(x) for x in batch]) if isinstance(batch, tuple) else Tensor(batch)
         self._batches_done = 0
         self._epoch_state = None
 
