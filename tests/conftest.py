@@ -1,8 +1,15 @@
 """Shared test fixtures: the optional PyTorch oracle, float64 numerical gradients."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a red build is reproducible); local runs keep exploring.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 try:
     import torch
