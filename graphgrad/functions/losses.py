@@ -20,6 +20,9 @@ def check_reduction(op: str, reduction: str) -> None:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # same-size view of an int type
+
+
 def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> None:
     """Raise naming `op` unless `target` holds n integer class indices in [0, classes)."""
     if target.dtype.kind not in "iu":
@@ -33,7 +36,7 @@ def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> No
             f"pass class indices of shape ({n},) or probabilities of shape ({n}, {classes})"
         )
     # Seen as unsigned, a negative index becomes huge: one max() catches both ends (checked every step).
-    if target.size == 0 or target.view(f"u{target.itemsize}").max() < classes:
+    if target.size == 0 or target.view(_UNSIGNED[target.itemsize]).max() < classes:
         return
     bad = np.flatnonzero((target < 0) | (target >= classes))
     if bad.size:
