@@ -5,6 +5,8 @@ class is a fixed sparse pattern of inked pixels, with 5% of pixels flipped and r
 """
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 
@@ -35,3 +37,18 @@ def load_data(n_train: int = 60000, n_test: int = 10000, synthetic: bool = False
 def one_hot(labels: np.ndarray, classes: int = 10, dtype=np.float64) -> np.ndarray:
     """Rows of zeros with a one at each label."""
     return np.eye(classes, dtype=dtype)[labels]
+
+
+def parse_args(description: str):
+    """The options both Nielsen examples take, and the data they ask for: (args, (x, t), (xt, tt))."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--train", type=int, default=10000, help="training samples (60000 for all of MNIST)")
+    parser.add_argument("--test", type=int, default=10000)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--eta", type=float, default=3.0)
+    parser.add_argument("--synthetic", action="store_true", help="use synthetic MNIST-shaped data")
+    args = parser.parse_args()
+    train, test, source = load_data(args.train, args.test, args.synthetic)
+    print(f"784-30-10 on {len(train[0])} {source} samples, mini-batches of {args.batch}, eta {args.eta}")
+    return args, train, test

@@ -9,7 +9,6 @@ C = (1/2m) Σ ‖a - y‖², so plain SGD with lr = eta is exactly Nielsen's w -
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 import graphgrad as gg
 from graphgrad import nn
 from graphgrad.optim import SGD
-from nielsen_data import load_data, one_hot
+from nielsen_data import one_hot, parse_args
 
 
 class MatrixNetwork:
@@ -69,16 +68,7 @@ class MatrixNetwork:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Nielsen's network, matrix-based minibatches on graphgrad")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--train", type=int, default=10000, help="training samples (60000 for all of MNIST)")
-    parser.add_argument("--test", type=int, default=10000)
-    parser.add_argument("--batch", type=int, default=10)
-    parser.add_argument("--eta", type=float, default=3.0)
-    parser.add_argument("--synthetic", action="store_true", help="use synthetic MNIST-shaped data")
-    args = parser.parse_args()
-    (x, t), (xt, tt), source = load_data(args.train, args.test, args.synthetic)
-    print(f"784-30-10 on {len(x)} {source} samples, mini-batches of {args.batch}, eta {args.eta}")
+    args, (x, t), (xt, tt) = parse_args("Nielsen's network, matrix-based minibatches on graphgrad")
     net = MatrixNetwork([784, 30, 10])
     net.SGD(x, one_hot(t, dtype=np.float32), args.epochs, args.batch, args.eta, test_data=(xt, tt))
 

@@ -9,12 +9,11 @@ Compare with `nielsen_matrix.py`, which does the same on whole mini-batches with
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from nielsen_data import load_data, one_hot
+from nielsen_data import one_hot, parse_args
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -104,16 +103,7 @@ def as_columns(x: np.ndarray, labels: np.ndarray, targets: bool):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Nielsen's network.py structure, per-sample backprop")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--train", type=int, default=10000, help="training samples (60000 for all of MNIST)")
-    parser.add_argument("--test", type=int, default=10000)
-    parser.add_argument("--batch", type=int, default=10)
-    parser.add_argument("--eta", type=float, default=3.0)
-    parser.add_argument("--synthetic", action="store_true", help="use synthetic MNIST-shaped data")
-    args = parser.parse_args()
-    (x, t), (xt, tt), source = load_data(args.train, args.test, args.synthetic)
-    print(f"784-30-10 on {len(x)} {source} samples, mini-batches of {args.batch}, eta {args.eta}")
+    args, (x, t), (xt, tt) = parse_args("Nielsen's network.py structure, per-sample backprop")
     net = Network([784, 30, 10])
     net.SGD(as_columns(x, t, True), args.epochs, args.batch, args.eta, test_data=as_columns(xt, tt, False))
 

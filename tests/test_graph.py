@@ -131,7 +131,7 @@ def test_rerunning_with_new_values_creates_no_nodes(monkeypatch):
 
 def test_backward_gives_the_texts_jacobians():
     rng = np.random.default_rng(1)
-    with gg.Graph() as g:
+    with gg.Graph():
         x = gg.Variable((2, 3), init=rng.normal(size=(2, 3)), trainable=False)
         w = gg.Variable((3, 2), init=rng.normal(size=(3, 2)))
         h = gg.Logistic(x @ w)

@@ -6,7 +6,6 @@ eval: rebuilds the model a checkpoint describes and prints its test accuracy and
 """
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
