@@ -19,6 +19,7 @@ import numpy as np
 from ..backend import sum_to
 from ..engine import run_backward, topological_order
 from ..function import Function
+from ..functions.linear import Linear as LinearOp
 from ..tensor import Tensor
 from .groups import group_of, label_of
 from .labels import op_label
@@ -26,7 +27,9 @@ from .summary import fmt, summarize
 
 MAX_NODES = 2000  # beyond this a browser (or Graphviz) takes too long to lay the graph out
 
-
+# The fused Linear op drawn as the book's two steps; each rule is what the op's backward computes.
+MATMUL_RULE = "z = x @ Wᵀ.  dz/dx·g = g @ W,  dz/dW·g = gᵀ @ x."
+ADD_RULE = "y = z + b.  dy/dz·g = g,  dy/db·g = Σₙ g."
 
 class GraphTooLargeError(ValueError):
     """The graph has more nodes than a drawing can show quickly."""
@@ -126,7 +129,10 @@ class _Builder:
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.leaf_node: dict[int, str] = {}
-        self.op_node = {fn: f"op{i}" for i, fn in enumerate(fns)}
+        # a fused Linear with a bias is drawn as two nodes, `@` then `+`; the `+` carries its output
+        self.op_node = {fn: f"op{i}_add" if self._split(fn) else f"op{i}" for i, fn in enumerate(fns)}
+        self.boxes = self._linear_boxes()
+        self.matmul: dict[Function, tuple[str, np.ndarray]] = {}  # a Linear's `@` node and its value z
         self.grads: dict[int, np.ndarray] = {}
         self.flows: dict[Function, tuple] = {}  # per-edge gradients: backward(upstream)
         self.locals: dict[Function, tuple] = {}  # local derivatives of scalar ops: backward(1)
@@ -135,6 +141,27 @@ class _Builder:
     # what a static graph's builder answers differently (see static.py)
     op_class = staticmethod(type)
     group = staticmethod(group_of)
+
+    def _split(self, fn: Function) -> bool:
+        """True for a fused Linear call with a bias: it is drawn as matmul + add."""
+        return self.op_class(fn) is LinearOp and len(fn.inputs) == 3
+
+    def _linear_boxes(self) -> dict:
+        """The group of each split Linear: its own (a module's box), else a new box named after the op."""
+        taken = {self.group(fn) for fn in self.fns} - {None}
+        boxes = {}
+        for fn in self.fns:
+            if not self._split(fn):
+                continue
+            name = self.group(fn)
+            if name is None:  # several unclaimed Linear calls: Linear, Linear 2, ...
+                name, k = "Linear", 1
+                while name in taken:
+                    k += 1
+                    name = f"Linear {k}"
+                taken.add(name)
+            boxes[fn] = name
+        return boxes
 
     def run(self) -> VizGraph:
         if self.show_grads:
@@ -213,6 +240,9 @@ class _Builder:
         return self.leaf_node[id(t)]
 
     def _add_op(self, i: int, fn: Function) -> None:
+        if self.op_class(fn) is LinearOp:
+            self._add_linear(i, fn)
+            return
         cls = self.op_class(fn)
         name = cls.__name__
         label, folded = op_label(fn, cls)
@@ -229,28 +259,65 @@ class _Builder:
         self.nodes.append(node)
         flows = self.flows.get(fn, (None,) * len(fn.inputs))
         for j, t in enumerate(fn.inputs):
-            if j in folded:
-                continue
-            src = self.op_node[t.creator] if t.creator is not None else self._leaf(t)
-            grad = summarize(flows[j]) if flows[j] is not None else None
-            self.edges.append(Edge(f"e{len(self.edges)}", src, node.id, j, t.name or "", summarize(t.data), grad))
+            if j not in folded:
+                self._edge_in(t, node.id, j, flows[j])
+
+    def _edge_in(self, t: Tensor, dst: str, index: int, flow) -> None:
+        """The edge carrying tensor `t` into input `index` of node `dst`, with the gradient `flow`."""
+        src = self.op_node[t.creator] if t.creator is not None else self._leaf(t)
+        grad = summarize(flow) if flow is not None else None
+        self.edges.append(Edge(f"e{len(self.edges)}", src, dst, index, t.name or "", summarize(t.data), grad))
+
+    def _add_linear(self, i: int, fn: Function) -> None:
+        """A fused Linear as the book draws it: `@` (x @ Wᵀ), then `+` (the bias) in the layer's box.
+
+        The intermediate z = x @ Wᵀ was never stored, so it is recomputed from the recorded inputs;
+        its gradient is the output's, since the add passes the gradient through unchanged.
+        """
+        x, w = fn.inputs[0], fn.inputs[1]
+        out = _output(fn)
+        flows = self.flows.get(fn, (None,) * len(fn.inputs))
+        split = self._split(fn)
+        z = x.data @ w.data.T if split else out.data
+        g = self.grads.get(id(out)) if out is not None else None
+        box = self.boxes.get(fn, self.group(fn))
+        self.matmul[fn] = (f"op{i}_matmul" if split else self.op_node[fn], z)
+        mm = Node(self.matmul[fn][0], "op", "@", "Linear: x @ Wᵀ", box,
+                  value=summarize(z), grad=summarize(g) if g is not None else None,
+                  detail={"op": "Linear, step 1: x @ Wᵀ", "rule": MATMUL_RULE,
+                          "inputs": [summarize(x.data), summarize(w.data)]})
+        self.nodes.append(mm)
+        self._edge_in(x, mm.id, 0, flows[0])
+        self._edge_in(w, mm.id, 1, flows[1])  # the weight as stored, (out, in): the node applies Wᵀ
+        if not split:
+            return
+        b = fn.inputs[2]
+        add = Node(self.op_node[fn], "op", "+", "Linear: z + b", box,
+                   value=summarize(out.data), grad=summarize(g) if g is not None else None,
+                   detail={"op": "Linear, step 2: z + b", "rule": ADD_RULE,
+                           "inputs": [summarize(z), summarize(b.data)]})
+        self.nodes.append(add)
+        z_grad = summarize(g) if fn in self.flows and g is not None else None
+        self.edges.append(Edge(f"e{len(self.edges)}", mm.id, add.id, 0, "", summarize(z), z_grad))
+        self._edge_in(b, add.id, 1, flows[2])
 
     # ---- steps --------------------------------------------------------------------------------
     def _steps(self) -> list[Step]:
-        """Forward: the inputs, then each op in topological order; backward: the seed, then reversed."""
-        index = {fn: i for i, fn in enumerate(self.fns)}
+        """Forward: the inputs, then each node in topological order; backward: the seed, then reversed.
+
+        A node is one step each way; a split Linear is two nodes, so `@` comes before `+` going
+        forward and after it going backward.
+        """
+        parts = [self._op_steps(fn) for fn in self.fns]
         steps = [Step("forward", "inputs", "inputs", [
             f"{n.label} = {n.value['label']}" if n.label != n.value["label"] else f"constant {n.label}"
             for n in self.nodes if n.kind in ("input", "const")])]
+        forward_step = {}
+        for fwd, _ in (p for ps in parts for p in ps):
+            forward_step[fwd.node] = len(steps)
+            steps.append(fwd)
         for e in self.edges:
-            e.fwd_step = 0 if e.src.startswith("in") else index[self._fn(e.src)] + 1
-        for fn in self.fns:
-            node = self.op_node[fn]
-            ins = [summarize(t.data)["label"] for t in fn.inputs]
-            out = next((o for o in (ref() for ref in fn.outputs) if o is not None), None)
-            value = summarize(out.data)["label"] if out is not None else "?"
-            steps.append(Step("forward", node, f"forward {self.op_class(fn).__name__}",
-                              [f"inputs: {', '.join(ins)}", f"output: {value}"]))
+            e.fwd_step = 0 if e.src.startswith("in") else forward_step[e.src]
         if not self.show_grads or not any(r.requires_grad for r in self.roots):
             return steps
         seed_step = len(steps)
@@ -262,36 +329,93 @@ class _Builder:
         by_dst: dict[str, list[Edge]] = {}
         for e in self.edges:
             by_dst.setdefault(e.dst, []).append(e)
-        for fn in reversed(self.fns):
-            node = self.op_node[fn]
+        for _, bwd in (p for ps in reversed(parts) for p in reversed(ps)):
             step = len(steps)
-            steps.append(Step("backward", node, f"backward {self.op_class(fn).__name__}", self._backward_lines(fn)))
-            for e in by_dst.get(node, []):
+            steps.append(bwd)
+            for e in by_dst.get(bwd.node, []):
                 if e.grad is not None:
                     e.bwd_step = step
         return steps
 
-    def _fn(self, node_id: str) -> Function:
-        return self.fns[int(node_id[2:])]
+    def _op_steps(self, fn: Function) -> list[tuple[Step, Step]]:
+        """(forward step, backward step) for each node that draws `fn`, in forward order."""
+        if self.op_class(fn) is LinearOp:
+            return self._linear_steps(fn)
+        node = self.op_node[fn]
+        name = self.op_class(fn).__name__
+        ins = [summarize(t.data)["label"] for t in fn.inputs]
+        out = _output(fn)
+        value = summarize(out.data)["label"] if out is not None else "?"
+        forward = Step("forward", node, f"forward {name}", [f"inputs: {', '.join(ins)}", f"output: {value}"])
+        return [(forward, Step("backward", node, f"backward {name}", self._backward_lines(fn)))]
 
     def _backward_lines(self, fn: Function) -> list[str]:
         outs = [ref() for ref in fn.outputs]
         up = [self.grads.get(id(o)) if o is not None else None for o in outs]
         if fn not in self.flows:
-            return ["gradient unknown here (" + (self.note or "no gradient reaches this operation") + ")"]
+            return [self._unknown()]
         lines = ["upstream gradient: " + ", ".join(summarize(g)["label"] if g is not None else "0" for g in up)]
         local = self.locals.get(fn)
         for j, flow in enumerate(self.flows[fn]):
-            if flow is None:
-                continue
-            arg = fn.inputs[j].name or f"input {j}"
-            if local is not None and local[j] is not None:
-                lines.append(f"∂/∂{arg}: local {fmt(local[j].reshape(()))} × upstream "
-                             f"{fmt(np.asarray(up[0]).reshape(()))} = {fmt(flow.reshape(()))}")
-            else:
-                lines.append(f"∂/∂{arg}: {summarize(flow)['label']}" +
-                             (f" ({summarize(flow)['stats']})" if flow.size > 1 else ""))
+            if flow is not None:
+                lines.append(_flow_line(fn.inputs[j].name or f"input {j}", flow, up[0],
+                                        local[j] if local is not None else None))
         return lines
+
+    def _unknown(self) -> str:
+        return "gradient unknown here (" + (self.note or "no gradient reaches this operation") + ")"
+
+    def _linear_steps(self, fn: Function) -> list[tuple[Step, Step]]:
+        """The steps of a fused Linear's `@` node and, with a bias, its `+` node."""
+        x, w = fn.inputs[0], fn.inputs[1]
+        out = _output(fn)
+        split = self._split(fn)
+        mm_id, z = self.matmul[fn]
+        g = self.grads.get(id(out)) if out is not None else None
+        flows = self.flows.get(fn)
+        names = [label_of(t) or default for t, default in zip(fn.inputs, ("x", "W", "b"))]
+        parts = [(Step("forward", mm_id, "forward Linear: z = x @ Wᵀ",
+                       [f"inputs: {summarize(x.data)['label']}, {summarize(w.data)['label']}",
+                        f"output: {summarize(z)['label']}"]),
+                  Step("backward", mm_id, "backward Linear: z = x @ Wᵀ",
+                       self._linear_lines(flows, g, [(0, names[0], w.data, "g @ W"),
+                                                          (1, names[1], x.data, "gᵀ @ x")])))]
+        if split:
+            b = fn.inputs[2]
+            ones = np.ones(1)
+            parts.append((Step("forward", self.op_node[fn], "forward Linear: y = z + b",
+                               [f"inputs: {summarize(z)['label']}, {summarize(b.data)['label']}",
+                                f"output: {summarize(out.data)['label']}"]),
+                          Step("backward", self.op_node[fn], "backward Linear: y = z + b",
+                               self._linear_lines(flows, g, [(None, "z", ones, "g"),
+                                                                  (2, names[2], ones, "Σₙ g")]))))
+        return parts
+
+    def _linear_lines(self, flows, g, wanted: list) -> list[str]:
+        """Backward lines of one Linear step; `wanted` is (input index, or None for z; name; local
+        derivative, used when everything is a scalar; the rule that gives the gradient)."""
+        if flows is None or g is None:
+            return [self._unknown()]
+        lines = [f"upstream gradient: {summarize(g)['label']}"]
+        for j, name, local, rule in wanted:
+            flow = g if j is None else flows[j]  # z's gradient is the output's: the add passes it on
+            if flow is not None:
+                lines.append(_flow_line(name, flow, g, local if local.size == 1 else None, rule))
+        return lines
+
+
+def _output(fn: Function):
+    """The first output of `fn` still alive, or None."""
+    return next((o for o in (ref() for ref in fn.outputs) if o is not None), None)
+
+
+def _flow_line(arg: str, flow: np.ndarray, up, local=None, rule: str = "") -> str:
+    """One input's gradient: *local × upstream = gradient* for scalars, else the value and its statistics."""
+    if local is not None and flow.size == 1 and up is not None and np.asarray(up).size == 1:
+        return (f"∂/∂{arg}: local {fmt(np.asarray(local).reshape(()))} × upstream "
+                f"{fmt(np.asarray(up).reshape(()))} = {fmt(flow.reshape(()))}")
+    s = summarize(flow)
+    return f"∂/∂{arg}{' = ' + rule if rule else ''}: {s['label']}" + (f" ({s['stats']})" if flow.size > 1 else "")
 
 
 def _array(g) -> np.ndarray:
