@@ -1,6 +1,7 @@
 """graphgrad.viz without a browser: the graph model, DOT text, Graphviz rendering, limits, the CLI."""
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 
@@ -32,6 +33,11 @@ def parse(dot: str):
 
 def node_named(nodes: dict, name: str) -> str:
     return next(k for k, attrs in nodes.items() if re.search(rf"label=<{re.escape(name)}(<br/>|>)", attrs))
+
+
+def dot_clusters(dot: str) -> list:
+    """[(group name, "member; member")] for each cluster, in order."""
+    return [(m[1], m[2]) for m in re.finditer(r"label=<([^<>]*)>; style[^}]*?#8c959f\"; (.*?); }", dot)]
 
 
 def edge_from(edges, src: str):
@@ -281,3 +287,162 @@ def test_static_name_scope_is_a_group_and_gradients_match_pytorch(torch_oracle):
     assert [float(w_node.grad[k]) for k in ("min", "mean", "max")] == pytest.approx(
         [g.min(), g.mean(), g.max()], rel=1e-5)
     assert float(w_node.grad["head"][0]) == pytest.approx(g.ravel()[0], rel=1e-5)
+
+
+# ---- a fused Linear drawn as @ then + ----------------------------------------------------------
+def _leaves_by_label(out) -> dict:
+    """The arrays of the graph's leaves, by the label the picture gives them (x, 0.weight, ...)."""
+    from graphgrad.viz.groups import label_of
+
+    return {label_of(t): t.data for fn in gg.engine.topological_order([out]) for t in fn.inputs
+            if t.creator is None and label_of(t)}
+
+
+def _small(a: np.ndarray) -> str:
+    """How DOT writes a small array: shape for a matrix, then every number in 4 significant digits."""
+    from graphgrad.viz.summary import long_label, summarize
+
+    return long_label(summarize(a))
+
+
+def test_nn_linear_boxes_expand_to_matmul_and_add_with_torchs_values(torch_oracle):
+    torch = torch_oracle
+    loss = EXAMPLES["nn-mlp"]()
+    dot = viz.to_dot(loss)
+    nodes, edges = parse(dot)
+    # 6 leaves (x, t, two weights, two biases); @ + per Linear, ReLU, −, x**2, mean; the output
+    assert len(nodes) == 6 + 8 + 1 and len(edges) == 14
+    assert dot_clusters(dot) == [
+        ("0 (Linear)", "op0_matmul; op0_add"), ("1 (ReLU)", "op1"), ("2 (Linear)", "op2_matmul; op2_add")]
+    for layer in ("op0", "op2"):
+        assert "label=<@<br/>" in nodes[f"{layer}_matmul"] and "label=<+<br/>" in nodes[f"{layer}_add"]
+
+    arrays = _leaves_by_label(loss)
+    tp = {k: torch.tensor(v, requires_grad=k != "x" and k != "t") for k, v in arrays.items()}
+    z1 = tp["x"] @ tp["0.weight"].T
+    a1 = z1 + tp["0.bias"]
+    h = torch.relu(a1)
+    z2 = h @ tp["2.weight"].T
+    y = z2 + tp["2.bias"]
+    for t in (z1, a1, h, z2, y):
+        t.retain_grad()
+    ((y - tp["t"]) ** 2).mean().backward()
+
+    def edge(src, dst):
+        [e] = [e for e in edges if e[:2] == (src, dst)]
+        return e[2:]
+
+    # the intermediate z = x @ Wᵀ on the edge between @ and +, its gradient the output's (add passes it on)
+    for layer, z, out in (("op0", z1, a1), ("op2", z2, y)):
+        assert edge(f"{layer}_matmul", f"{layer}_add") == (_small(z.detach().numpy()), _small(z.grad.numpy()))
+        np.testing.assert_allclose(z.grad.numpy(), out.grad.numpy())
+    # the parameters enter where the op uses them: the weight (as stored) at @, the bias at +
+    weight, bias = node_named(nodes, "0.weight"), node_named(nodes, "0.bias")
+    assert edge(weight, "op0_matmul") == (_small(arrays["0.weight"]), _small(tp["0.weight"].grad.numpy()))
+    assert edge(bias, "op0_add") == (_small(arrays["0.bias"]), _small(tp["0.bias"].grad.numpy()))
+    assert edge(node_named(nodes, "2.bias"), "op2_add")[1] == _small(tp["2.bias"].grad.numpy())
+    assert edge(node_named(nodes, "x"), "op0_matmul") == (_small(arrays["x"]), None)  # x wants no gradient
+    assert edge("op1", "op2_matmul")[1] == _small(h.grad.numpy())  # dx = g @ W
+
+    # the model holds the full numbers: check them tightly against numpy
+    graph = viz.build(loss)
+    g1 = a1.grad.numpy()
+    mm, add = graph.node("op0_matmul"), graph.node("op0_add")
+    np.testing.assert_allclose(_full(mm.value), arrays["x"] @ arrays["0.weight"].T, atol=1e-6)
+    np.testing.assert_allclose(_full(add.value), arrays["x"] @ arrays["0.weight"].T + arrays["0.bias"], atol=1e-6)
+    np.testing.assert_allclose(_full(mm.grad), g1, atol=1e-6)
+    w_edge = next(e for e in graph.edges if e.dst == "op0_matmul" and e.index == 1)
+    np.testing.assert_allclose(_full(w_edge.grad), g1.T @ arrays["x"], atol=1e-6)  # dW = gᵀ @ x
+    b_edge = next(e for e in graph.edges if e.dst == "op0_add" and e.index == 1)
+    np.testing.assert_allclose(_full(b_edge.grad), g1.sum(axis=0), atol=1e-6)  # db = Σₙ g
+    assert mm.detail["rule"].startswith("z = x @ Wᵀ") and add.detail["rule"].startswith("y = z + b")
+
+
+def _full(s: dict) -> np.ndarray:
+    """The numbers of a small summarised array (its 'full' text, 6 decimals)."""
+    return np.array(ast.literal_eval(s["full"]), dtype=np.float64)
+
+
+def test_linear_steps_run_matmul_then_add_forward_and_back_in_reverse():
+    graph = viz.build(EXAMPLES["nn-mlp"]())
+    forward = [s.node for s in graph.steps if s.phase == "forward"]
+    backward = [s.node for s in graph.steps if s.phase == "backward"]
+    assert forward == ["inputs", "op0_matmul", "op0_add", "op1", "op2_matmul", "op2_add", "op3", "op4", "op5"]
+    assert backward == ["outputs"] + forward[:0:-1]
+    index = {(s.phase, s.node): i for i, s in enumerate(graph.steps)}
+    z_edge = next(e for e in graph.edges if e.src == "op0_matmul")
+    assert z_edge.fwd_step == index["forward", "op0_matmul"] and z_edge.bwd_step == index["backward", "op0_add"]
+    back_add = graph.steps[index["backward", "op2_add"]].lines
+    assert back_add[1].startswith("∂/∂z = g: [-0.5, 1.74]") and back_add[2] == "∂/∂2.bias = Σₙ g: 1.24"
+    back_mm = graph.steps[index["backward", "op0_matmul"]].lines
+    assert [line.split(":")[0] for line in back_mm] == ["upstream gradient", "∂/∂0.weight = gᵀ @ x"]
+
+
+def test_scalar_linear_steps_read_local_times_upstream():
+    x, w = (gg.tensor([[v]], dtype="float64", requires_grad=True) for v in (2.0, 3.0))
+    b = gg.tensor([0.5], dtype="float64", requires_grad=True)
+    for t, name in ((x, "x"), (w, "w"), (b, "b")):
+        t.name = name
+    y = gg.nn.functional.linear(x, w, b) * 4.0  # upstream gradient 4 reaches the Linear
+    graph = viz.build(y)
+    assert [n.group for n in graph.nodes if n.kind == "op"] == ["Linear", "Linear", None]  # named for the op
+    lines = {s.node: s.lines for s in graph.steps if s.phase == "backward"}
+    assert lines["op0_add"][1:] == ["∂/∂z: local 1 × upstream 4 = 4", "∂/∂b: local 1 × upstream 4 = 4"]
+    assert lines["op0_matmul"][1:] == ["∂/∂x: local 3 × upstream 4 = 12", "∂/∂w: local 2 × upstream 4 = 8"]
+    fwd = {s.node: s.lines for s in graph.steps if s.phase == "forward"}
+    assert fwd["op0_matmul"] == ["inputs: 2, 3", "output: 6"] and fwd["op0_add"] == ["inputs: 6, 0.5", "output: 6.5"]
+
+
+def test_unclaimed_linears_get_boxes_of_their_own_and_no_bias_is_one_node():
+    F = gg.nn.functional
+    rng = np.random.default_rng(0)
+    x = gg.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+    w1, w2 = (gg.tensor(rng.normal(size=s), requires_grad=True) for s in ((3, 3), (1, 3)))
+    b1 = gg.tensor(rng.normal(size=3), requires_grad=True)
+    h = F.linear(F.linear(x, w1, b1), w1, b1)
+    out = F.linear(h, w2).sum()  # no bias: just x @ Wᵀ
+    graph = viz.build(out)
+    ops = [(n.id, n.label, n.group) for n in graph.nodes if n.kind == "op"]
+    assert ops == [("op0_matmul", "@", "Linear"), ("op0_add", "+", "Linear"),
+                   ("op1_matmul", "@", "Linear 2"), ("op1_add", "+", "Linear 2"),
+                   ("op2", "@", None), ("op3", "Σ", None)]
+    assert graph.visible_count() == 2 + 2 + 4 + 1  # two boxes, two ops, x, w1, b1, w2, the output
+    np.testing.assert_allclose(_full(graph.node("op2").value), h.data @ w2.data.T, atol=1e-6)
+    nodes, edges = parse(viz.to_dot(graph))
+    assert len(nodes) == 6 + 4 + 1 and len(edges) == 12  # w1 and b1 feed both boxes
+    assert dot_clusters(viz.to_dot(graph)) == [("Linear", "op0_matmul; op0_add"), ("Linear 2", "op1_matmul; op1_add")]
+
+
+def test_a_linear_after_backward_still_shows_z_from_the_recorded_inputs():
+    loss = EXAMPLES["nn-mlp"]()
+    arrays = _leaves_by_label(loss)
+    loss.backward()  # frees what forward saved; the inputs stay
+    graph = viz.build(loss)
+    assert "freed" in graph.note
+    z_edge = next(e for e in graph.edges if e.src == "op0_matmul")
+    np.testing.assert_allclose(_full(z_edge.value), arrays["x"] @ arrays["0.weight"].T, atol=1e-6)
+    assert z_edge.grad is None
+    back = {s.node: s.lines for s in graph.steps if s.phase == "backward"}
+    assert back["op0_add"][0].startswith("gradient unknown here (backward() already freed")
+
+
+def test_static_linear_draws_as_matmul_and_add_in_its_scope(torch_oracle):
+    import graphgrad.graph as G
+
+    torch = torch_oracle
+    rng = np.random.default_rng(2)
+    x0, w0, b0 = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)
+    with G.Graph():
+        x = G.Variable((2, 3), init=x0, trainable=False, name="x")
+        with G.name_scope("fc"):
+            h = G.linear(x, G.Variable((2, 3), init=w0, name="W"), G.Variable((2,), init=b0, name="b"))
+        loss = (h * h).sum()
+    graph = viz.build(loss)
+    assert [(n.label, n.group) for n in graph.nodes if n.kind == "op"][:2] == [("@", "fc"), ("+", "fc")]
+    tw, tb = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    z = torch.tensor(x0) @ tw.T
+    z.retain_grad()
+    ((z + tb) ** 2).sum().backward()
+    z_edge = next(e for e in graph.edges if e.src.endswith("_matmul"))
+    np.testing.assert_allclose(_full(z_edge.value), z.detach().numpy(), atol=1e-6)
+    np.testing.assert_allclose(_full(z_edge.grad), z.grad.numpy(), atol=1e-6)

@@ -12,7 +12,7 @@ import numpy as np
 import graphgrad as gg
 from graphgrad.tensor import Tensor
 
-from .groups import group
+from .groups import group, record_modules
 
 
 def _leaf(value, name: str) -> Tensor:
@@ -87,10 +87,28 @@ def two_layer_net(batch: int = 4, seed: int = 0) -> Tensor:
     return loss
 
 
+def nn_mlp(seed: int = 0) -> Tensor:
+    """The squared-error loss of a graphgrad.nn 3-2-1 network on two samples, one box per module.
+
+    Each `Linear` box expands to the fused op's two steps, `@` (x @ Wᵀ) and `+` (the bias).
+    """
+    from .. import nn
+
+    rng = np.random.default_rng(seed)
+    model = nn.Sequential(nn.Linear(3, 2, dtype="float64", generator=rng), nn.ReLU(),
+                          nn.Linear(2, 1, dtype="float64", generator=rng))
+    x = gg.Tensor(rng.normal(size=(2, 3)), name="x")
+    t = gg.Tensor(np.array([[1.0], [-1.0]]), name="t")
+    with record_modules(model):
+        y = _named(model(x), "y")
+    return _named(((y - t) ** 2).mean(), "loss")
+
+
 EXAMPLES: dict[str, Callable] = {
     "apple": apple,
     "apple-orange": apple_orange,
     "cs231n-gates": cs231n_gates,
     "sigmoid": sigmoid,
     "two-layer-net": two_layer_net,
+    "nn-mlp": nn_mlp,
 }
