@@ -72,7 +72,7 @@ def test_apple_steps_forward_then_backward(drive, tmp_path):
     assert (ARTIFACTS / "apple.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("name", ["apple-orange", "cs231n-gates", "sigmoid", "two-layer-net"])
+@pytest.mark.parametrize("name", ["apple-orange", "cs231n-gates", "sigmoid", "two-layer-net", "nn-mlp"])
 def test_every_example_steps_in_topological_order(drive, tmp_path, name):
     out = EXAMPLES[name]()
     graph = viz.build(out)
@@ -116,3 +116,40 @@ def test_a_500_op_graph_opens_in_under_two_seconds(drive, tmp_path):
     assert r["console_errors"] == [] and r["requests"] == []
     assert r["nodes_drawn"] >= 500
     assert r["load_ms"] < 2000, r["load_ms"]
+
+
+def test_an_nn_linear_box_expands_and_steps_matmul_then_add(drive, tmp_path):
+    loss = EXAMPLES["nn-mlp"]()
+    graph = viz.build(loss)
+    r = drive(_page(tmp_path, "mlp", loss), "--expand", "0 (Linear)", "--hover", "op0_matmul",
+              shot="nn-mlp-linear-expanded.png")
+    assert r["console_errors"] == [] and r["requests"] == []
+    assert "group:0 (Linear)" in r["nodes_before"] and "op0_matmul" not in r["nodes_before"]
+    assert {"op0_matmul", "op0_add"} <= set(r["nodes_after"]) and "group:2 (Linear)" in r["nodes_after"]
+    steps = r["steps"]
+    order = [(s["phase"], s["node"]) for s in steps]
+    fwd = ["op0_matmul", "op0_add", "op1", "op2_matmul", "op2_add", "op3", "op4", "op5"]
+    assert order == [("forward", "inputs")] + [("forward", n) for n in fwd] + [("backward", "outputs")] + [
+        ("backward", n) for n in reversed(fwd)]
+    # the open box shows each step at its own node; the folded one highlights its box for both
+    current = {(s["phase"], s["node"]): s["current"] for s in steps}
+    assert current["forward", "op0_matmul"] == ["op0_matmul"] and current["forward", "op0_add"] == ["op0_add"]
+    assert current["backward", "op2_add"] == current["backward", "op2_matmul"] == ["group:2 (Linear)"]
+
+    z = next(e for e in graph.edges if e.src == "op0_matmul" and e.dst == "op0_add")
+    b = next(e for e in graph.edges if e.dst == "op0_add" and e.index == 1)
+    w = next(e for e in graph.edges if e.dst == "op0_matmul" and e.index == 1)
+    at = {key: i for i, key in enumerate(order)}
+    # forward: z = x @ Wᵀ appears when @ runs, not before; the bias was there from the start
+    assert z.id not in steps[at["forward", "inputs"]]["values"] and b.id in steps[0]["values"]
+    assert steps[at["forward", "op0_matmul"]]["values"][z.id] == "(2, 2)"  # four numbers: too long, its shape
+    assert "output: [0.7406, -0.9684, 0.2861, 0.1713]" in steps[at["forward", "op0_matmul"]]["info"]
+    assert "output: [0.8637, -0.7034, 0.4092, 0.4363]" in steps[at["forward", "op0_add"]]["info"]
+    # backward: + hands g to z and Σg to the bias, then @ hands gᵀ @ x to the weight
+    before, add, mm = (steps[at["backward", n]] for n in ("op1", "op0_add", "op0_matmul"))
+    assert z.id not in before["grads"] and b.id not in before["grads"]
+    assert add["grads"][z.id] == shape_text(z.grad["shape"]) and add["grads"][b.id] == b.grad["label"] == "[0.07652, 1.071]"
+    assert w.id not in add["grads"] and w.id in mm["grads"]
+    assert "∂/∂z = g: [-0.03085, 0, 0.1074, 1.071]" in add["info"] and "∂/∂0.bias = Σₙ g: [0.07652, 1.071]" in add["info"]
+    assert "∂/∂0.weight = gᵀ @ x: [-0.1351, -0.006899, -0.05169, -1.334, -0.7841, -0.5828]" in mm["info"]
+    assert "z = x @ Wᵀ" in r["hover"] and "in 0 (Linear)" in r["hover"]

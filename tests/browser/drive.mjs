@@ -4,6 +4,8 @@
 //
 // The report lists console errors, every network request, the load time, and for each step
 // (walked with the arrow keys) the highlighted nodes and the value/gradient text on each edge.
+// --expand clicks a folded group open first (its nodes before and after are reported), so the
+// steps are then seen inside it.
 // CHROMIUM names the browser binary (default: chromium on PATH); nothing is downloaded.
 import { chromium } from "playwright-core";
 import { writeFileSync } from "node:fs";
@@ -36,6 +38,13 @@ try {
   report.edges_drawn = await page.locator("#canvas .edge").count();
   const total = await page.evaluate(() => JSON.parse(document.getElementById("graph-data").textContent).steps.length);
   report.total_steps = total;
+  const expand = option("--expand");
+  if (expand) {
+    const ids = () => page.evaluate(() => [...document.querySelectorAll("#canvas .node")].map((n) => n.dataset.id));
+    report.nodes_before = await ids();
+    await page.click(`.node[data-id="group:${expand}"]`);
+    report.nodes_after = await ids();
+  }
   if (!flag("--no-steps")) {
     await page.keyboard.press("Home");
     for (let i = 0; i < total; i++) {
@@ -60,13 +69,6 @@ try {
       report.after_back = Number(await page.evaluate(() => document.body.dataset.step));
     }
     await page.keyboard.press("End");
-  }
-  const expand = option("--expand");
-  if (expand) {
-    const ids = () => page.evaluate(() => [...document.querySelectorAll("#canvas .node")].map((n) => n.dataset.id));
-    report.nodes_before = await ids();
-    await page.click(`.node[data-id="group:${expand}"]`);
-    report.nodes_after = await ids();
   }
   const hover = option("--hover");
   if (hover) {
