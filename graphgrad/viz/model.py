@@ -278,7 +278,8 @@ class _Builder:
         out = _output(fn)
         flows = self.flows.get(fn, (None,) * len(fn.inputs))
         split = self._split(fn)
-        z = x.data @ w.data.T if split else out.data
+        # without a bias the op's output is z itself, so only a split op pays for a second matmul
+        z = out.data if out is not None and not split else x.data @ w.data.T
         g = self.grads.get(id(out)) if out is not None else None
         box = self.boxes.get(fn, self.group(fn))
         self.matmul[fn] = (f"op{i}_matmul" if split else self.op_node[fn], z)
