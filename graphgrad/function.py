@@ -40,31 +40,39 @@ class Function:
             if not isinstance(x, Tensor):
                 inputs = _wrap_constants(inputs)
                 break
-        ys = self.forward(*[t.data for t in inputs])
+        n = len(inputs)  # the usual arities unrolled: comprehensions would cost more than the bookkeeping
+        if n == 1:
+            (a,) = inputs
+            ys, needs = self.forward(a.data), (a.requires_grad,)
+        elif n == 2:
+            a, b = inputs
+            ys, needs = self.forward(a.data, b.data), (a.requires_grad, b.requires_grad)
+        elif n == 3:
+            a, b, c = inputs
+            ys, needs = self.forward(a.data, b.data, c.data), (a.requires_grad, b.requires_grad, c.requires_grad)
+        else:
+            ys = self.forward(*[t.data for t in inputs])
+            needs = tuple([t.requires_grad for t in inputs])
         if type(ys) is tuple:
-            return self._record(inputs, tuple([Tensor(self._as_saved_array(y)) for y in ys]))
+            return self._record(inputs, needs, tuple([Tensor(self._as_saved_array(y)) for y in ys]))
         out = _new(Tensor)  # Tensor(ys) without __init__'s checks: ys is this op's own fresh array
         out.data = ys if type(ys) is np.ndarray else self._as_saved_array(ys)
         if mode.anomaly:
             check_finite(self, "forward", (out,))
-        if mode.grad_enabled:  # the one-output case of _record, inlined: it runs for every op
-            needs = tuple([t.requires_grad for t in inputs])
-            if True in needs:
-                self.inputs, self.needs_input_grad, self.outputs = inputs, needs, (weakref.ref(out),)
-                out.creator, out.requires_grad = self, True
+        if mode.grad_enabled and True in needs:  # the one-output case of _record, inlined
+            self.inputs, self.needs_input_grad, self.outputs = inputs, needs, (weakref.ref(out),)
+            out.creator, out.requires_grad = self, True
         return out
 
-    def _record(self, inputs: tuple, outs: tuple) -> tuple:
+    def _record(self, inputs: tuple, needs: tuple, outs: tuple) -> tuple:
         """Remember inputs and (weakly) outputs for backward, if any input requires grad."""
         if mode.anomaly:
             check_finite(self, "forward", outs)
-        if mode.grad_enabled:
-            needs = tuple([t.requires_grad for t in inputs])
-            if True in needs:
-                self.inputs, self.needs_input_grad = inputs, needs
-                self.outputs = tuple([weakref.ref(o) for o in outs])
-                for o in outs:
-                    o.creator, o.requires_grad = self, True
+        if mode.grad_enabled and True in needs:
+            self.inputs, self.needs_input_grad = inputs, needs
+            self.outputs = tuple([weakref.ref(o) for o in outs])
+            for o in outs:
+                o.creator, o.requires_grad = self, True
         return outs
 
     def _as_saved_array(self, y) -> np.ndarray:
