@@ -87,22 +87,21 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             if anomaly:
                 check_finite(fn, "backward", gxs)
             for t, gx, need in zip(fn.inputs, gxs, fn.needs_input_grad):
-                if not need or gx is None:
-                    continue
-                if create_graph and not isinstance(gx, Tensor):
-                    gx = Tensor(gx)
-                shape = t.data.shape
-                if gx.shape != shape:
-                    gx = sum_to(gx, shape)
-                if store and t.creator is None:
-                    if create_graph:
-                        _store_grad(t, gx, True)
-                    else:  # a new array each time: gradients are never modified in place
-                        t.grad = Tensor(gx) if t.grad is None else Tensor(t.grad.data + gx)
-                    continue
-                key = id(t)
-                prev = grads.get(key)
-                grads[key] = gx if prev is None else prev + gx
+                if need and gx is not None:
+                    data = t.data
+                    if gx.shape != data.shape:
+                        gx = sum_to(gx, data.shape)
+                    if store and t.creator is None:
+                        if create_graph:
+                            _store_grad(t, gx, True)
+                        else:  # inlined _store_grad: this runs for every parameter every step
+                            grad = _new(Tensor)
+                            grad.data = gx if t.grad is None else t.grad.data + gx
+                            t.grad = grad
+                    else:
+                        key = id(t)
+                        prev = grads.get(key)
+                        grads[key] = gx if prev is None else prev + gx
             if not retain_graph:
                 fn.release()
     finally:
@@ -131,14 +130,18 @@ def _output_grads(fn: Function, grads: dict, wanted, found: dict, create_graph: 
     return [np.zeros_like(fn.outputs[i]().data) if g is None else g for i, g in enumerate(gys)]
 
 
+_new = object.__new__
+
+
 def _store_grad(t: Tensor, g, create_graph: bool) -> None:
     """Add `g` into `t.grad` (a new array each time: gradients are never modified in place)."""
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor(g)
         t.grad = g if t.grad is None else t.grad + g
-    else:
-        g = g.data if isinstance(g, Tensor) else g
-        t.grad = Tensor(g if t.grad is None else t.grad.data + g)
+    else:  # a Tensor made without __init__'s checks: g is an array the pass just computed
+        grad = _new(Tensor)
+        grad.data = g if t.grad is None else t.grad.data + g
+        t.grad = grad
 
 
 def _call_backward(fn: Function, gys):
@@ -157,7 +160,9 @@ def _call_backward(fn: Function, gys):
             fn.__dict__[key] = live[id(value)]
     fn.xp = tensor_ops
     try:
-        return fn.backward(*[g if isinstance(g, Tensor) else Tensor(g) for g in gys])
+        gxs = fn.backward(*[g if isinstance(g, Tensor) else Tensor(g) for g in gys])
+        gxs = gxs if type(gxs) is tuple else (gxs,)
+        return tuple([g if g is None or isinstance(g, Tensor) else Tensor(g) for g in gxs])
     finally:
         fn.__dict__.clear()
         fn.__dict__.update(saved)
