@@ -27,7 +27,8 @@ class Linear(Module):
         dtype = np.dtype(dtype or np.float32)
         rng = init.get_generator(generator)
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        # (out, in) like PyTorch, stored column-major: x @ weight.T is then a plain BLAS product.
+        self.weight = Parameter(np.empty((in_features, out_features), dtype=dtype).T)
         init.uniform_(self.weight, -bound, bound, rng)
         if bias:
             self.bias = Parameter(np.empty(out_features, dtype=dtype))
