@@ -94,10 +94,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     if store and t.creator is None:
                         if create_graph:
                             _store_grad(t, gx, True)
-                        else:  # inlined _store_grad: this runs for every parameter every step
-                            grad = _new(Tensor)
-                            grad.data = gx if t.grad is None else t.grad.data + gx
-                            t.grad = grad
+                        else:  # a new array each time: gradients are never modified in place
+                            t.grad = Tensor(gx) if t.grad is None else Tensor(t.grad.data + gx)
                     else:
                         key = id(t)
                         prev = grads.get(key)
@@ -130,18 +128,13 @@ def _output_grads(fn: Function, grads: dict, wanted, found: dict, create_graph: 
     return [np.zeros_like(fn.outputs[i]().data) if g is None else g for i, g in enumerate(gys)]
 
 
-_new = object.__new__
-
-
 def _store_grad(t: Tensor, g, create_graph: bool) -> None:
     """Add `g` into `t.grad` (a new array each time: gradients are never modified in place)."""
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor(g)
         t.grad = g if t.grad is None else t.grad + g
-    else:  # a Tensor made without __init__'s checks: g is an array the pass just computed
-        grad = _new(Tensor)
-        grad.data = g if t.grad is None else t.grad.data + g
-        t.grad = grad
+    else:
+        t.grad = Tensor(g if t.grad is None else t.grad.data + g)
 
 
 def _call_backward(fn: Function, gys):

@@ -27,6 +27,16 @@ def test_gradients_accumulate_across_backward_calls_until_cleared():
     np.testing.assert_allclose(x.grad.data, [3, 3])
 
 
+def test_gradients_of_scalar_graphs_are_arrays():
+    # NumPy turns 0-d results into scalars; a gradient's data must still be an ndarray.
+    x, y = gg.tensor(3.0, requires_grad=True), gg.tensor(2.0, requires_grad=True)
+    (x * y).backward()
+    (x * y).backward()  # accumulated as well
+    for t, expected in ((x, 4.0), (y, 6.0)):
+        assert type(t.grad.data) is np.ndarray and t.grad.data.shape == ()
+        assert t.grad.item() == expected
+
+
 def test_fan_out_sums_the_gradients():
     x = gg.tensor(3.0, requires_grad=True)
     y = x * x + x
