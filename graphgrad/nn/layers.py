@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..functions.activations import ReLU as _ReLUOp
 from ..functions.linear import Linear as _LinearOp
 from ..tensor import Tensor
 from . import functional as F
@@ -73,7 +74,7 @@ class ReLU(Module):
     """y = max(x, 0)."""
 
     def forward(self, x) -> Tensor:
-        return F.relu(x)
+        return _ReLUOp()(x)  # the op itself, not F.relu: this runs every step
 
 
 class LeakyReLU(Module):
@@ -157,7 +158,7 @@ class Sequential(Module):
 
     def forward(self, x):
         for module in self._modules.values():
-            x = module(x)
+            x = module.forward(x)  # module(x) minus one call layer: modules have no hooks
         return x
 
     def append(self, module: Module) -> "Sequential":

@@ -1,7 +1,7 @@
 """Loss modules: CrossEntropyLoss (alias SoftmaxWithLoss), MSELoss, BCEWithLogitsLoss, NLLLoss."""
 from __future__ import annotations
 
-from ..functions.losses import check_reduction
+from ..functions.losses import SoftmaxCrossEntropy, check_reduction
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -21,7 +21,7 @@ class CrossEntropyLoss(_Loss):
     """Softmax + cross-entropy on logits (N, C); targets are class indices (N,) or probabilities (N, C)."""
 
     def forward(self, input, target) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction)
+        return SoftmaxCrossEntropy(self.reduction)(input, target)  # F.cross_entropy minus a call
 
 
 SoftmaxWithLoss = CrossEntropyLoss  # the textbook's name
