@@ -34,6 +34,18 @@ def sum_to(g, shape: tuple):
     return g.sum(axis=axes, keepdims=True).reshape(shape)
 
 
+def row_reducible(x: np.ndarray) -> np.ndarray:
+    """`x` (N, C), or a column-major copy of it when that reduces along axis 1 faster.
+
+    NumPy reduces a row-major array along its last axis one row at a time, which for short rows
+    costs more than the arithmetic; a column-major copy is reduced in C vectorised passes down its
+    columns instead (measured here: a 100x10 row max in 1.6 us instead of 4.5; a whole softmax with
+    cross-entropy 0.7x the time at 100x10, 0.3x at 1000x10). Long rows keep their order.
+    """
+    n, c = x.shape
+    return np.asfortranarray(x) if n >= 32 and c <= 32 else x
+
+
 _ONES: dict = {}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_ops
+from ..backend import array_ops, row_reducible
 from ..function import Function
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -96,6 +96,7 @@ class SoftmaxCrossEntropy(Function):
         self.soft = t.shape == x.shape
         if not self.soft:
             check_class_indices("cross_entropy", t, n, c)
+        x = row_reducible(x)  # a local copy at most: self.x stays the input (create_graph finds it by identity)
         shifted = x - x.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
