@@ -164,14 +164,26 @@ def test_linear_skips_input_gradient_when_not_needed():
     assert lin.weight.grad.shape == (2, 4) and lin.bias.grad.shape == (2,)
 
 
+def test_linear_weight_gradient_comes_in_the_weight_memory_order():
+    # nn.Linear stores (out, in) column-major; the gradient follows, so `w -= lr * g` stays contiguous.
+    lin = nn.Linear(5, 3, generator=0)
+    assert lin.weight.shape == (3, 5) and lin.weight.data.flags.f_contiguous
+    lin(gg.tensor(np.ones((4, 5), dtype=np.float32))).sum().backward()
+    assert lin.weight.grad.data.flags.f_contiguous
+    w = gg.tensor(np.ones((3, 5), dtype=np.float32), requires_grad=True)  # a row-major weight stays row-major
+    F.linear(gg.tensor(np.ones((4, 5), dtype=np.float32)), w).sum().backward()
+    assert w.grad.data.flags.c_contiguous
+
+
 def test_linear_shape_error_names_shapes():
     with pytest.raises(ValueError, match=r"linear: input of shape \(3, 5\) does not fit weight of shape \(2, 4\)"):
         nn.Linear(4, 2)(np.ones((3, 5), dtype=np.float32))
 
 
-def test_linear_second_order_matches_torch(torch_oracle):
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_linear_second_order_matches_torch(torch_oracle, order):
     torch = torch_oracle
-    x, w, b = _x(3, 4), _x(2, 4, seed=1), _x(2, seed=2)
+    x, w, b = _x(3, 4), np.asarray(_x(2, 4, seed=1), order=order), _x(2, seed=2)
     xt, wt = gg.tensor(x, requires_grad=True), gg.tensor(w, requires_grad=True)
     y = F.linear(xt, wt, gg.tensor(b))
     (gx,) = gg.autograd.grad((y * y).sum(), xt, create_graph=True)
@@ -191,11 +203,13 @@ def test_batchnorm_rejects_wrong_channels():
 
 @settings(max_examples=25, deadline=None)
 @given(lead=st.lists(st.integers(1, 4), min_size=0, max_size=2), n_in=st.integers(1, 6), n_out=st.integers(1, 6),
-       bias=st.booleans(), seed=st.integers(0, 10**6))
-def test_linear_any_shape_matches_torch(lead, n_in, n_out, bias, seed):
+       bias=st.booleans(), column_major=st.booleans(), seed=st.integers(0, 10**6))
+def test_linear_any_shape_matches_torch(lead, n_in, n_out, bias, column_major, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
     x, w, b = rng.standard_normal((*lead, n_in)), rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)
+    if column_major:  # as nn.Linear stores its weight
+        w = np.asfortranarray(w)
     xt, wt, bt = (gg.tensor(a, requires_grad=True) for a in (x, w, b))
     y = F.linear(xt, wt, bt if bias else None)
     g = rng.standard_normal(y.shape)

@@ -126,8 +126,39 @@ def test_cross_entropy_second_order_matches_torch(torch_oracle):
     np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("n,c", [(31, 10), (32, 10), (100, 10), (64, 32), (64, 33), (40, 2)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("soft", [False, True], ids=["indices", "probabilities"])
+def test_cross_entropy_on_either_side_of_the_column_major_switch(torch_oracle, n, c, reduction, soft):
+    # From 32 rows of at most 32 classes the rows are reduced on a column-major copy.
+    torch = torch_oracle
+    rng = np.random.default_rng(n * c)
+    x = rng.standard_normal((n, c)) * 5
+    t = _probs(n, c, seed=c) if soft else rng.integers(0, c, n)
+    loss, gx, gt, w = _grads(nn.CrossEntropyLoss, x, t, reduction, t_grad=soft)
+    tloss, tgx, tgt = _torch_grads(torch, torch.nn.CrossEntropyLoss, x, t, reduction, w, t_grad=soft)
+    np.testing.assert_allclose(loss, tloss, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gx, tgx, rtol=1e-10, atol=1e-13)
+    if soft:
+        np.testing.assert_allclose(gt, tgt, rtol=1e-10, atol=1e-13)
+
+
+def test_cross_entropy_second_order_through_the_column_major_path(torch_oracle):
+    torch = torch_oracle
+    rng = np.random.default_rng(7)
+    x, labels = rng.standard_normal((40, 10)), rng.integers(0, 10, 40)
+    xt = gg.tensor(x, requires_grad=True)
+    (g,) = gg.autograd.grad(F.cross_entropy(xt, labels), xt, create_graph=True)
+    (g * g).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    (tg,) = torch.autograd.grad(torch.nn.functional.cross_entropy(tx, torch.tensor(labels)), tx, create_graph=True)
+    (tg * tg).sum().backward()
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-14)
+
+
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 6), c=st.integers(2, 7), scale=st.floats(0.1, 50), seed=st.integers(0, 10**6))
+@given(n=st.integers(1, 80), c=st.integers(2, 40), scale=st.floats(0.1, 50), seed=st.integers(0, 10**6))
 def test_cross_entropy_any_shape_matches_torch(n, c, scale, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
