@@ -8,7 +8,7 @@ are the median over the timed epochs; each contender runs --rounds times (order 
 the least disturbed round (lowest median) is reported, its peak memory the highest seen.
 Prints a table and writes JSON.
 
-    python benchmarks/mnist_speed.py [--epochs 5] [--rounds 3] [--out benchmarks/results/mnist_speed.json]
+    python benchmarks/mnist_speed.py [--epochs 5] [--rounds 5] [--out benchmarks/results/mnist_speed.json]
 """
 from __future__ import annotations
 
@@ -236,7 +236,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs per contender (median taken)")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated: " + ", ".join(CONFIGS))
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="each contender runs this many times; the round with the lowest median counts")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "mnist_speed.json"))
     parser.add_argument("--worker", nargs=3, metavar=("CONTENDER", "CONFIG", "DATA"), help=argparse.SUPPRESS)
