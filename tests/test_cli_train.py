@@ -84,13 +84,14 @@ def test_every_optimizer_trains(data_dir, tmp_path, optimizer):
     assert train(data_dir, tmp_path / optimizer, "--optimizer", optimizer, "--iters", "3", "--quiet") == 0
 
 
-@pytest.mark.parametrize("schedule", ["none", "cosine"])
-def test_resume_after_interruption_gives_the_uninterrupted_parameters(data_dir, tmp_path, monkeypatch, schedule):
+@pytest.mark.parametrize("schedule, sampling", [("none", "shuffle"), ("cosine", "shuffle"), ("none", "replacement")])
+def test_resume_after_interruption_gives_the_uninterrupted_parameters(data_dir, tmp_path, monkeypatch, schedule,
+                                                                      sampling):
     from graphgrad import optim
 
-    def train(data_dir, out, *extra):  # every run below uses the same learning-rate schedule
+    def train(data_dir, out, *extra):  # every run below uses the same learning-rate schedule and sampling
         return main(["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "20",
-                     "--lr-schedule", schedule, *extra])
+                     "--lr-schedule", schedule, "--sampling", sampling, *extra])
 
     assert train(data_dir, tmp_path / "full", "--epochs", "4", "--optimizer", "momentum", "--quiet") == 0
     real_step, calls = optim.SGD.step, []
@@ -146,6 +147,7 @@ def test_ctrl_c_on_the_real_command_then_resume(data_dir, tmp_path):
     (["--model", "mlp", "--hidden", "64,x"], "--hidden must be comma-separated sizes"),
     (["--dtype", "float16"], "unknown dtype 'float16'"),
     (["--lr-schedule", "warmup"], "unknown --lr-schedule 'warmup'"),
+    (["--sampling", "bootstrap"], "unknown --sampling 'bootstrap'; choose shuffle or replacement"),
     (["--resume"], "cannot resume: no checkpoint in"),
 ])
 def test_bad_input_is_one_line_and_status_2(data_dir, tmp_path, capsys, argv, message):
@@ -162,6 +164,9 @@ def test_resume_with_another_architecture_is_refused(data_dir, tmp_path, capsys)
     assert train(data_dir, out, "--model", "mlp", "--iters", "6", "--resume") == 2
     err = capsys.readouterr().err.strip()
     assert "has model='twolayer' but this run asks for 'mlp'" in err and "\n" not in err
+    assert train(data_dir, out, "--sampling", "replacement", "--iters", "6", "--resume") == 2
+    err = capsys.readouterr().err.strip()
+    assert "has sampling='shuffle' but this run asks for 'replacement'" in err
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage-json", "garbage-npz", "other-format"])

@@ -60,23 +60,49 @@ def test_same_seed_same_order_and_epochs_differ():
     assert not np.array_equal(first, second)
 
 
-def test_state_dict_resumes_mid_epoch_exactly():
+@pytest.mark.parametrize("replacement", [False, True], ids=["permutation", "replacement"])
+def test_state_dict_resumes_mid_epoch_exactly(replacement):
     ds = TensorDataset(np.arange(50))
-    reference = DataLoader(ds, 7, shuffle=True, seed=1)
+    reference = DataLoader(ds, 7, shuffle=True, seed=1, replacement=replacement)
     expected = [b[0].data for _ in range(3) for b in reference]
 
-    loader = DataLoader(ds, 7, shuffle=True, seed=1)
+    loader = DataLoader(ds, 7, shuffle=True, seed=1, replacement=replacement)
     got = [b[0].data for b in loader]
     it = iter(loader)
     got += [next(it)[0].data for _ in range(3)]
     state = json.loads(json.dumps(loader.state_dict()))  # must survive JSON
-    fresh = DataLoader(ds, 7, shuffle=True, seed=999)
+    fresh = DataLoader(ds, 7, shuffle=True, seed=999, replacement=replacement)
     fresh.load_state_dict(state)
     got += [b[0].data for b in fresh]
     got += [b[0].data for b in fresh]
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
         np.testing.assert_array_equal(g, e)
+
+
+def test_replacement_draws_full_batches_uniformly_with_repeats():
+    # The textbook's sampling: every batch is np.random.choice(n, batch_size), repeats allowed.
+    ds = TensorDataset(np.arange(10), -np.arange(10))
+    loader = DataLoader(ds, 4, shuffle=True, seed=5, replacement=True)
+    assert len(loader) == 3
+    counts = np.zeros(10, int)
+    for _ in range(2000):
+        batches = list(loader)
+        assert len(batches) == 3 and all(len(x) == 4 for x, _ in batches)
+        for x, t in batches:
+            np.testing.assert_array_equal(t.data, -x.data)
+            counts += np.bincount(x.data, minlength=10)
+    assert counts.sum() == 2000 * 12
+    np.testing.assert_allclose(counts / counts.sum(), 0.1, atol=0.01)  # 24,000 draws: sd ~0.002
+    one_epoch = np.concatenate([x.data for x, _ in DataLoader(ds, 4, shuffle=True, seed=5, replacement=True)])
+    assert len(np.unique(one_epoch)) < len(one_epoch)  # 12 draws from 10 values repeat
+    again = np.concatenate([x.data for x, _ in DataLoader(ds, 4, shuffle=True, seed=5, replacement=True)])
+    np.testing.assert_array_equal(one_epoch, again)
+
+
+def test_replacement_needs_shuffle():
+    with pytest.raises(ValueError, match="replacement=True draws random batches, so it needs shuffle=True"):
+        DataLoader(TensorDataset(np.arange(4)), 2, replacement=True)
 
 
 def test_state_after_the_last_batch_starts_the_next_epoch():

@@ -29,6 +29,9 @@ def register(subparsers) -> None:
     p.add_argument("--lr-schedule", default="none",
                    help="none, or cosine: anneal the learning rate to 0 over the run, stepping each epoch")
     p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--sampling", default="shuffle",
+                   help="shuffle: each epoch a fresh permutation; replacement: every batch drawn at random "
+                        "with replacement, as the textbook's np.random.choice")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, help="passes over the training set (default 10)")
     length.add_argument("--iters", type=int, help="exact number of training steps (the textbook counts these)")
@@ -89,6 +92,8 @@ def settings_from_args(args) -> dict:
         raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
     if args.lr_schedule not in ("none", "cosine"):
         raise UsageError(f"unknown --lr-schedule {args.lr_schedule!r}; choose none or cosine")
+    if args.sampling not in ("shuffle", "replacement"):
+        raise UsageError(f"unknown --sampling {args.sampling!r}; choose shuffle or replacement")
     if args.dtype not in ("float32", "float64"):
         raise UsageError(f"unknown dtype {args.dtype!r}; choose float32 or float64")
     lr = OPTIMIZERS[args.optimizer] if args.lr is None else args.lr
@@ -110,7 +115,8 @@ def settings_from_args(args) -> dict:
         if not hidden or min(hidden) < 1:
             raise UsageError(f"--hidden sizes must be positive, got {args.hidden!r}")
     return {"model": args.model, "architecture": [N_IN, *hidden, N_OUT], "optimizer": args.optimizer,
-            "lr": lr, "lr_schedule": args.lr_schedule, "batch_size": args.batch_size, "seed": args.seed,
+            "lr": lr, "lr_schedule": args.lr_schedule, "batch_size": args.batch_size, "sampling": args.sampling,
+            "seed": args.seed,
             "dtype": args.dtype, "weight_init_std": args.weight_init_std}
 
 
@@ -138,7 +144,7 @@ def run_train(args) -> int:
             saved = load_checkpoint(out).get("meta", {})
         except CheckpointError as err:
             raise UsageError(f"cannot resume: {err}") from None
-        for key in ("model", "architecture", "optimizer", "lr_schedule", "dtype", "batch_size", "seed"):
+        for key in ("model", "architecture", "optimizer", "lr_schedule", "dtype", "batch_size", "sampling", "seed"):
             if key in saved and saved[key] != meta[key]:
                 raise UsageError(
                     f"cannot resume: the checkpoint in {out} has {key}={saved[key]!r} but this run asks for "
@@ -149,7 +155,8 @@ def run_train(args) -> int:
         raise UsageError(f"--batch-size {args.batch_size} is larger than the training set ({len(train_set)} samples)")
     model = build_model(meta)
     optimizer = build_optimizer(args.optimizer, model.parameters(), meta["lr"])
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed,
+                        replacement=args.sampling == "replacement")
     epochs = args.epochs if args.epochs is not None or args.iters is not None else 10
     scheduler = None
     if args.lr_schedule == "cosine":

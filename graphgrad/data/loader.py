@@ -13,14 +13,18 @@ class DataLoader:
     """Iterate over `dataset` in batches of `batch_size`, yielding a tuple of Tensors per batch.
 
     With `shuffle=True` each epoch draws a permutation from one `numpy.random.Generator`
-    (seeded by `seed`), so a run is reproducible; `state_dict()` captures where the loader is,
+    (seeded by `seed`), so a run is reproducible; with `replacement=True` as well, every batch
+    is instead drawn uniformly with replacement (the textbook's `np.random.choice(n, batch_size)`;
+    an epoch is then `len(loader)` such batches). `state_dict()` captures where the loader is,
     including part-way through an epoch, and `load_state_dict()` continues from there exactly.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, seed: int | None = None, generator=None):
+                 drop_last: bool = False, seed: int | None = None, generator=None, replacement: bool = False):
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if replacement and not shuffle:
+            raise ValueError("DataLoader: replacement=True draws random batches, so it needs shuffle=True")
         if len(dataset) == 0:
             raise ValueError("DataLoader: the dataset is empty")
         if drop_last and batch_size > len(dataset):
@@ -31,6 +35,7 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.replacement = replacement
         self.drop_last = drop_last
         self.generator = generator if generator is not None else np.random.default_rng(seed)
         self._resume = None  # (generator state at the epoch's start, batches already done)
@@ -50,7 +55,11 @@ class DataLoader:
             skip = 0
         # Record the generator before this epoch's permutation, so a checkpoint can redraw it.
         self._epoch_state = self.generator.bit_generator.state
-        order = self.generator.permutation(len(self.dataset)) if self.shuffle else None
+        order = None
+        if self.replacement:  # every batch full, each index drawn independently
+            order = self.generator.integers(0, len(self.dataset), size=len(self) * self.batch_size)
+        elif self.shuffle:
+            order = self.generator.permutation(len(self.dataset))
         return self._batches(order, skip)
 
     def _batches(self, order, skip: int):
