@@ -116,8 +116,7 @@ def settings_from_args(args) -> dict:
             raise UsageError(f"--hidden sizes must be positive, got {args.hidden!r}")
     return {"model": args.model, "architecture": [N_IN, *hidden, N_OUT], "optimizer": args.optimizer,
             "lr": lr, "lr_schedule": args.lr_schedule, "batch_size": args.batch_size, "sampling": args.sampling,
-            "seed": args.seed,
-            "dtype": args.dtype, "weight_init_std": args.weight_init_std}
+            "seed": args.seed, "dtype": args.dtype, "weight_init_std": args.weight_init_std}
 
 
 def load_mnist_splits(data_dir, dtype: str, quiet: bool):
