@@ -27,8 +27,8 @@ import numpy as np  # noqa: E402
 
 import graphgrad as G  # noqa: E402
 import graphgrad.graph as gg  # noqa: E402
-from graphgrad.functions.linear import Linear  # noqa: E402
-from graphgrad.functions.losses import SoftmaxCrossEntropy  # noqa: E402
+from graphgrad.ops.linear import Linear  # noqa: E402
+from graphgrad.ops.losses import SoftmaxCrossEntropy  # noqa: E402
 from graphgrad.optim.updates import adam_step  # noqa: E402
 
 SIZES, BATCH, LR = (784, 100, 10), 100, 1e-3

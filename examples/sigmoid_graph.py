@@ -2,8 +2,8 @@
 import math
 
 import graphgrad as gg
-from graphgrad.functions.activations import Sigmoid
-from graphgrad.functions.arithmetic import Add, Div, Exp, Mul
+from graphgrad.ops.activations import Sigmoid
+from graphgrad.ops.arithmetic import Add, Div, Exp, Mul
 
 X = 0.5
 

@@ -1,17 +1,16 @@
 """graphgrad: computational graphs and reverse-mode automatic differentiation on NumPy."""
 from . import autograd
-from .function import Function
-from .functions import (
+from .autograd import Function, Tensor, tensor
+from .ops import (
     abs, add, clip, concatenate, div, exp, expand_dims, log, log_softmax, logsumexp, matmul,
     max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax,
     sqrt, squeeze, stack, sub, sum, swapaxes, tanh, transpose, where, broadcast_to,
 )
-from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Tensor, tensor
+from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 from . import nn, optim  # noqa: E402  (they build on the names above)
-from .gradcheck import GradcheckError, gradcheck  # noqa: E402
-from .serialization import CheckpointError, load, save  # noqa: E402
+from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: E402
+from .io import CheckpointError, load, save  # noqa: E402
 
 float32, float64 = "float32", "float64"
 

@@ -6,8 +6,8 @@ import pytest
 
 import graphgrad as gg
 import graphgrad.nn.functional as F
-from graphgrad.function import Function
-from graphgrad.gradcheck import GradcheckError, gradcheck
+from graphgrad.autograd.function import Function
+from graphgrad.autograd.gradcheck import GradcheckError, gradcheck
 
 
 def _t(*shape, seed=0, grad=True):

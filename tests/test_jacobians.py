@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphgrad as G
-from graphgrad.jacobians import hessian, jacobian, jvp, vjp
+from graphgrad.autograd.jacobians import hessian, jacobian, jvp, vjp
 
 
 def f_two(a, b):

@@ -7,7 +7,7 @@ import pytest
 import graphgrad as gg
 import graphgrad.optim as optim
 from graphgrad.nn import Parameter
-from graphgrad.serialization import load, save
+from graphgrad.io import load, save
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),

@@ -10,7 +10,7 @@ import pytest
 import graphgrad as gg
 import graphgrad.nn as nn
 import graphgrad.optim as optim
-from graphgrad.serialization import CheckpointError, load, save
+from graphgrad.io import CheckpointError, load, save
 
 
 def test_nested_round_trip(tmp_path):

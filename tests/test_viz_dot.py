@@ -155,7 +155,7 @@ def test_gate_gradients_match_torch_and_central_differences(x, y, z, w):
 def test_drawing_leaves_grad_untouched():
     out = EXAMPLES["apple"]()
     viz.to_dot(out)
-    leaves = [t for fn in gg.engine.topological_order([out]) for t in fn.inputs]
+    leaves = [t for fn in gg.autograd.engine.topological_order([out]) for t in fn.inputs]
     assert all(t.grad is None for t in leaves)
     out.backward()  # the graph is still whole: drawing kept it (retain_graph)
     assert leaves[0].grad is not None
@@ -294,7 +294,7 @@ def _leaves_by_label(out) -> dict:
     """The arrays of the graph's leaves, by the label the picture gives them (x, 0.weight, ...)."""
     from graphgrad.viz.groups import label_of
 
-    return {label_of(t): t.data for fn in gg.engine.topological_order([out]) for t in fn.inputs
+    return {label_of(t): t.data for fn in gg.autograd.engine.topological_order([out]) for t in fn.inputs
             if t.creator is None and label_of(t)}
 
 

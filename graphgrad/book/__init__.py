@@ -3,8 +3,8 @@
 The book's layers are graphgrad's own ops: `MulLayer` is `Mul`, with the same
 `forward(x, y)` / `backward(dout) -> (dx, dy)` interface the engine uses.
 """
-from ..functions.arithmetic import Add as AddLayer
-from ..functions.arithmetic import Mul as MulLayer
+from ..ops.arithmetic import Add as AddLayer
+from ..ops.arithmetic import Mul as MulLayer
 from .gradient import gradient_check, numerical_gradient
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 from .mnist import load_mnist

@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..gradcheck import central_differences
+from ..autograd.gradcheck import central_differences
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:

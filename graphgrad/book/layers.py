@@ -1,16 +1,16 @@
 """The textbook's hand-driven layers (`forward`, then `backward(dout)`), as thin adapters over graphgrad's ops.
 
 Each adapter holds one graphgrad Function and calls its `forward`/`backward` directly on arrays:
-the derivative is written once, in `graphgrad.functions`, and serves both the engine and the book.
+the derivative is written once, in `graphgrad.ops`, and serves both the engine and the book.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..functions.activations import ReLU as _ReLUOp
-from ..functions.activations import Sigmoid as _SigmoidOp
-from ..functions.linear import Linear as _LinearOp
-from ..functions.losses import SoftmaxCrossEntropy as _SoftmaxCrossEntropyOp
+from ..ops.activations import ReLU as _ReLUOp
+from ..ops.activations import Sigmoid as _SigmoidOp
+from ..ops.linear import Linear as _LinearOp
+from ..ops.losses import SoftmaxCrossEntropy as _SoftmaxCrossEntropyOp
 
 
 class Relu:

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _load(source: str):
     """The output of a shipped example, or of calling FUNCTION from FILE.py."""
-    from ..tensor import Tensor
+    from ..autograd.tensor import Tensor
     from ..viz.examples import EXAMPLES
 
     if source in EXAMPLES:

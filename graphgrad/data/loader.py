@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 from .dataset import Dataset
 
 

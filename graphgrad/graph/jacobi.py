@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import sum_to
-from ..functions import activations as A
-from ..functions import arithmetic as M
+from ..ops import activations as A
+from ..ops import arithmetic as M
 
 # Output element k depends on input element k only, so backward(ones) is the Jacobian's diagonal
 # whenever the input has the output's shape (no broadcasting).

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import as_array
-from ..function import Function
-from ..tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from .graph import Graph, get_default_graph
 from .jacobi import chain_jacobian, local_jacobian
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functions import activations as A
-from ..functions import arithmetic as M
-from ..functions import linear as L
-from ..functions import losses as X
-from ..functions import reductions as R
-from ..functions import shape as S
+from ..ops import activations as A
+from ..ops import arithmetic as M
+from ..ops import linear as L
+from ..ops import losses as X
+from ..ops import reductions as R
+from ..ops import shape as S
 from .node import Constant, Node, Operation
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..function import Function
-from ..functions import activations, arithmetic, linear, losses, reductions, shape
+from ..autograd.function import Function
+from ..ops import activations, arithmetic, linear, losses, reductions, shape
 from .graph import Graph
 from .node import Constant, Operation, Variable
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import functions as ops
-from ..functions.linear import Linear as _LinearOp
-from ..functions.losses import (
+from .. import ops
+from ..ops.linear import Linear as _LinearOp
+from ..ops.losses import (
     BinaryCrossEntropyWithLogits, SoftmaxCrossEntropy, reduce_loss, check_class_indices, check_reduction,
 )
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 from .init import get_generator
 
 relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 
 _default = np.random.default_rng(0)
 

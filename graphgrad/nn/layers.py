@@ -6,9 +6,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..functions.activations import ReLU as _ReLUOp
-from ..functions.linear import Linear as _LinearOp
-from ..tensor import Tensor
+from ..ops.activations import ReLU as _ReLUOp
+from ..ops.linear import Linear as _LinearOp
+from ..autograd.tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module

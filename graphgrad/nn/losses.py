@@ -1,8 +1,8 @@
 """Loss modules: CrossEntropyLoss (alias SoftmaxWithLoss), MSELoss, BCEWithLogitsLoss, NLLLoss."""
 from __future__ import annotations
 
-from ..functions.losses import SoftmaxCrossEntropy, check_reduction
-from ..tensor import Tensor
+from ..ops.losses import SoftmaxCrossEntropy, check_reduction
+from ..autograd.tensor import Tensor
 from . import functional as F
 from .module import Module
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 from . import functional as F
 from .module import Module
 from .parameter import Parameter

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import as_array
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 
 
 class Parameter(Tensor):

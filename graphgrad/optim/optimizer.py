@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .. import mode
+from ..autograd import mode
 
 
 class Optimizer:

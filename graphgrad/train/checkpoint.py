@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets.cache import atomic_write_bytes
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 
 NPZ, JSON = "checkpoint.npz", "checkpoint.json"
 FORMAT = "graphgrad-checkpoint-1"

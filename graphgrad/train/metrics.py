@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mode import no_grad
-from ..tensor import Tensor
+from ..autograd.mode import no_grad
+from ..autograd.tensor import Tensor
 
 
 def accuracy(logits, labels) -> float:

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.tensor import Tensor
+from graphgrad.autograd.tensor import Tensor
 
 from .groups import group, record_modules
 

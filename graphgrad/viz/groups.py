@@ -10,8 +10,8 @@ import contextlib
 import weakref
 from typing import Iterable, Iterator
 
-from ..function import Function
-from ..tensor import Tensor
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 
 # Function -> group name; weak so that tagging a graph never keeps it alive.
 _MISSING = object()

@@ -1,7 +1,7 @@
 """Operation labels: the textbook's symbols, with an unnamed scalar constant folded into the node."""
 from __future__ import annotations
 
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 from .summary import fmt
 
 SYMBOLS = {

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..backend import sum_to
-from ..engine import run_backward, topological_order
-from ..function import Function
-from ..functions.linear import Linear as LinearOp
-from ..tensor import Tensor
+from ..autograd.engine import run_backward, topological_order
+from ..autograd.function import Function
+from ..ops.linear import Linear as LinearOp
+from ..autograd.tensor import Tensor
 from .groups import group_of, label_of
 from .labels import op_label
 from .summary import fmt, summarize

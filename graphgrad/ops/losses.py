@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import array_ops, row_reducible
-from ..function import Function
+from ..autograd.function import Function
 
 REDUCTIONS = ("mean", "sum", "none")
 

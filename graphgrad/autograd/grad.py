@@ -1,11 +1,9 @@
-"""Functional autograd: gradients of outputs with respect to chosen inputs, without `.grad`."""
+"""autograd.grad: gradients of outputs with respect to chosen inputs, without `.grad`."""
 from __future__ import annotations
 
 import numpy as np
 
 from .engine import run_backward
-from .jacobians import hessian, jacobian, jvp, vjp  # noqa: F401
-from .mode import detect_anomaly, enable_grad, no_grad, set_grad_enabled  # noqa: F401
 from .tensor import Tensor
 
 

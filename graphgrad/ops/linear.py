@@ -9,7 +9,7 @@ then `x @ w.T` is BLAS's plain product, which is also the faster one).
 """
 from __future__ import annotations
 
-from ..function import Function
+from ..autograd.function import Function
 
 
 class Linear(Function):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
 
 
 def _no_broadcast(op: str, x, y) -> ValueError:

@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-from .tensor import Tensor
+from .autograd.tensor import Tensor
 
 FORMAT, VERSION = "graphgrad-state", 1
 _HEADER = "__graphgrad__"

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
 
 
 def normalize_axis(op: str, axis, ndim: int) -> tuple:

@@ -11,7 +11,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import autograd, mode
+from . import mode
+from .grad import grad
 from .tensor import Tensor
 
 
@@ -35,7 +36,7 @@ def gradcheck(fn: Callable, inputs: Sequence | Tensor, eps: float = 1e-6, atol: 
 
     live = [(o, v) for o, v in zip(outputs, weights) if o.requires_grad]
     if live:
-        analytic = autograd.grad([o for o, _ in live], [t for _, t in checked],
+        analytic = grad([o for o, _ in live], [t for _, t in checked],
                                  grad_outputs=[v for _, v in live], allow_unused=True)
     else:
         analytic = [None] * len(checked)

@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import functions as F
-from . import autograd  # used at call time, so autograd may re-export these names without a cycle
+from .. import ops as F
+from .grad import grad
 from .tensor import Tensor, as_tensor
 
 
@@ -83,7 +83,7 @@ def hessian(func: Callable, inputs, create_graph: bool = False):
             )
         if not out.requires_grad:
             return tuple(Tensor(np.zeros_like(y.data)) for y in ys)
-        gs = autograd.grad(out, ys, create_graph=True, allow_unused=True)
+        gs = grad(out, ys, create_graph=True, allow_unused=True)
         return tuple(Tensor(np.zeros_like(y.data)) if g is None else g for y, g in zip(ys, gs))
 
     h = jacobian(gradient, tuple(xs), create_graph=create_graph)
@@ -138,7 +138,7 @@ def _grads(roots, xs, seeds, create_graph: bool) -> list:
     if not roots:
         return [None] * len(xs)
     seeds = [s if create_graph else s.data if isinstance(s, Tensor) else s for s in seeds]
-    return list(autograd.grad(roots, xs, grad_outputs=seeds, retain_graph=True, create_graph=create_graph, allow_unused=True))
+    return list(grad(roots, xs, grad_outputs=seeds, retain_graph=True, create_graph=create_graph, allow_unused=True))
 
 
 def _finish(gs, xs, create_graph: bool) -> tuple:
@@ -163,7 +163,7 @@ def _reverse_block(out: Tensor, x: Tensor, xs: list, create_graph: bool) -> Tens
     flat = seed.reshape(-1)
     for k in range(out.size):
         flat[k] = 1
-        (g,) = autograd.grad(out, x, grad_outputs=seed.copy(), retain_graph=True, create_graph=create_graph, allow_unused=True)
+        (g,) = grad(out, x, grad_outputs=seed.copy(), retain_graph=True, create_graph=create_graph, allow_unused=True)
         flat[k] = 0
         rows.append(Tensor(np.zeros(x.shape, dtype=dtype)) if g is None else g)
     if create_graph:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine
-from . import functions as F
-from .backend import as_array, shared_ones
+from .. import ops as F
+from ..backend import as_array, shared_ones
 
 
 class Tensor:

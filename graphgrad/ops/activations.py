@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
 
 
 class Sigmoid(Function):

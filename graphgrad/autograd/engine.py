@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import mode
-from .backend import sum_to
+from ..backend import sum_to
 from .function import Function, check_finite
 from .tensor import Tensor
 
@@ -139,7 +139,7 @@ def _store_grad(t: Tensor, g, create_graph: bool) -> None:
 
 def _call_backward(fn: Function, gys):
     """Run fn.backward on Tensors, so that the gradients it returns are themselves differentiable."""
-    from .functions import tensor_ops
+    from ..ops import tensor_ops
 
     # Show backward the recorded Tensors in place of the arrays it saved (matched by identity).
     live = {id(t.data): t for t in fn.inputs}
