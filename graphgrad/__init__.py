@@ -1,11 +1,10 @@
 """graphgrad: computational graphs and reverse-mode automatic differentiation on NumPy."""
 from . import autograd
 from .autograd import Function, Tensor, tensor
-from .ops import (
-    abs, add, clip, concatenate, div, exp, expand_dims, log, log_softmax, logsumexp, matmul,
-    max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax,
-    sqrt, squeeze, stack, sub, sum, swapaxes, tanh, transpose, where, broadcast_to,
-)
+from .ops import FUNCTIONS as _FUNCTIONS, swapaxes
+
+globals().update(_FUNCTIONS)  # every op's public name, from the op library's declarations
+_ops_exported = True
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 from . import nn, optim  # noqa: E402  (they build on the names above)

@@ -182,11 +182,12 @@ def test_custom_function_one_op_two_uses():
         """y = x³.  dy/dx = 3x²."""
 
         def forward(self, x):
-            self.x = x
+            self.save_for_backward(x)
             return x ** 3
 
         def backward(self, gy):
-            return gy * 3 * self.x ** 2
+            (x,) = self.saved
+            return gy * 3 * x ** 2
 
     by_hand = Cube()
     assert by_hand.forward(2.0) == 8.0 and by_hand.backward(1.0) == 12.0

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import graphgrad.graph as gg
+from graphgrad import Function
 from graphgrad.graph.node import Node
 
 
@@ -250,24 +251,31 @@ def test_save_and_load_round_trip(tmp_path):
     assert g2["layer/w"].trainable and not g2["x"].trainable and g2["x"].declared_shape == (None, 4)
 
 
-def test_saving_an_unregistered_function_says_how_to_register(tmp_path):
-    from graphgrad import Function
+class Twice(Function):
+    """y = 2x: a user's own op, defined at module level so a loaded graph finds it."""
 
-    class Twice(Function):
-        def forward(self, x):
-            return 2 * x
+    name, symbol = "twice_for_tests", "×2"
 
-        def backward(self, gy):
-            return 2 * gy
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, gy):
+        return 2 * gy
+
+
+def test_a_users_op_saves_and_loads_and_an_unknown_op_is_named(tmp_path):
+    import json
 
     with gg.Graph() as g:
         y = gg.apply(Twice, gg.Variable((2,), init=np.ones(2)))
     assert np.array_equal(y.forward(), [2.0, 2.0])
-    with pytest.raises(ValueError, match="register_function"):
-        g.save(tmp_path)
-    gg.register_function(Twice)
     g.save(tmp_path)
     assert np.array_equal(gg.load(tmp_path)[y.name].forward(), [2.0, 2.0])
+    meta = json.loads((tmp_path / "graph.json").read_text())
+    meta["nodes"][1]["op"] = "no.such.Op"
+    (tmp_path / "graph.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="no.such.Op"):
+        gg.load(tmp_path)
 
 
 def test_a_20k_node_chain_evaluates_and_differentiates_without_recursion():

@@ -7,10 +7,8 @@ is alive for the whole pass because the graph holds it as some function's input.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from . import mode
-from ..backend import sum_to
+from ..backend import namespace, sum_to
 from .function import Function, check_finite
 from .tensor import Tensor
 
@@ -59,8 +57,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             _store_grad(r, g, create_graph)
         else:
             grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
-    anomaly, before = mode.anomaly, mode.grad_enabled
-    mode.grad_enabled = create_graph  # first-order backward runs on arrays and records nothing
+    state = mode.state  # this thread's modes: backward never touches another thread's
+    anomaly, before = state.anomaly, state.grad_enabled
+    state.grad_enabled = create_graph  # first-order backward runs on arrays and records nothing
     try:
         for fn in reversed(topological_order(roots)):
             outputs = fn.outputs
@@ -92,6 +91,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     if gx.shape != data.shape:
                         gx = sum_to(gx, data.shape)
                     if store and t.creator is None:
+                        if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # the leaf's dtype
+                            gx = gx.astype(data.dtype)
                         if create_graph:
                             _store_grad(t, gx, True)
                         else:  # a new array each time: gradients are never modified in place
@@ -103,7 +104,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             if not retain_graph:
                 fn.release()
     finally:
-        mode.grad_enabled = before
+        state.grad_enabled = before
 
     if store:
         return None
@@ -125,11 +126,18 @@ def _output_grads(fn: Function, grads: dict, wanted, found: dict, create_graph: 
         gys.append(g)
     if all(g is None for g in gys):
         return None
-    return [np.zeros_like(fn.outputs[i]().data) if g is None else g for i, g in enumerate(gys)]
+    return [_zeros_like(fn.outputs[i]().data, create_graph) if g is None else g for i, g in enumerate(gys)]
+
+
+def _zeros_like(a, create_graph: bool):
+    z = namespace(a).zeros_like(a)
+    return Tensor(z) if create_graph else z
 
 
 def _store_grad(t: Tensor, g, create_graph: bool) -> None:
     """Add `g` into `t.grad` (a new array each time: gradients are never modified in place)."""
+    if g.dtype is not t.data.dtype and g.dtype != t.data.dtype and t.creator is None:
+        g = g.astype(t.data.dtype)
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor(g)
         t.grad = g if t.grad is None else t.grad + g
@@ -137,25 +145,45 @@ def _store_grad(t: Tensor, g, create_graph: bool) -> None:
         t.grad = Tensor(g if t.grad is None else t.grad.data + g)
 
 
+def _check_saved(fn: Function, live: dict) -> None:
+    """Refuse an op that keeps an input or output outside `saved`: create_graph could not see it, and
+    its higher derivatives would silently miss the terms through it."""
+    saved = {id(v) for v in fn.saved or ()}
+    for key, value in vars(fn).items():
+        if key not in ("saved", "inputs", "outputs") and id(value) in live and id(value) not in saved:
+            raise RuntimeError(
+                f"{type(fn).__name__} keeps an input or output as self.{key}; save it with "
+                f"self.save_for_backward(...) and read it back from self.saved, so that create_graph "
+                f"can differentiate through it"
+            )
+
+
 def _call_backward(fn: Function, gys):
-    """Run fn.backward on Tensors, so that the gradients it returns are themselves differentiable."""
+    """Run fn.backward on Tensors, so that the gradients it returns are themselves differentiable.
+
+    Backward sees the recorded input and output Tensors in place of the inputs and outputs forward
+    saved, constants (masks, indices) as constant Tensors, and graphgrad's tensor functions as `xp`.
+    """
     from ..ops import tensor_ops
 
-    # Show backward the recorded Tensors in place of the arrays it saved (matched by identity).
     live = {id(t.data): t for t in fn.inputs}
     for ref in fn.outputs:
         out = ref()
         if out is not None:
             live[id(out.data)] = out
-    saved = dict(fn.__dict__)
-    for key, value in saved.items():
-        if id(value) in live:
-            fn.__dict__[key] = live[id(value)]
+    saved, xp = fn.saved, fn.__dict__.get("xp")
+    _check_saved(fn, live)
+    if saved:
+        fn.saved = tuple([v if v is None or isinstance(v, Tensor) or not hasattr(v, "shape")
+                          else live[id(v)] if id(v) in live else Tensor(v) for v in saved])
     fn.xp = tensor_ops
     try:
         gxs = fn.backward(*[g if isinstance(g, Tensor) else Tensor(g) for g in gys])
         gxs = gxs if type(gxs) is tuple else (gxs,)
         return tuple([g if g is None or isinstance(g, Tensor) else Tensor(g) for g in gxs])
     finally:
-        fn.__dict__.clear()
-        fn.__dict__.update(saved)
+        fn.saved = saved
+        if xp is None:
+            del fn.xp
+        else:
+            fn.xp = xp

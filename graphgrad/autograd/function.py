@@ -1,96 +1,199 @@
 """Function: one operation with a forward and a backward, used by hand or recorded in a graph.
 
-A Function is the textbook's layer: `forward(*xs)` computes from arrays and keeps what
-backward needs on `self`; `backward(*gys)` turns the gradient of the final result with respect
-to each output into the gradient with respect to each input (local derivative times upstream
-gradient). Calling a Function on tensors runs the same forward and records it for the engine.
+A Function is the textbook's layer: `forward(*xs)` computes from arrays, naming what backward
+needs with `save_for_backward`; `backward(*gys)` turns the gradient of the final result with
+respect to each output into the gradient with respect to each input (local derivative times
+upstream gradient). Calling a Function on tensors runs the same forward and records it for the
+engine; calling it on static-graph nodes builds an Operation node instead.
+
+A subclass declares what the rest of graphgrad derives from it: its public `name` (and
+`aliases`), whether it is also a tensor `method` or an `operator`, its drawing `symbol`, and
+whether it is `elementwise`. Its configuration is its `__init__` arguments, kept as attributes of
+the same names. Every subclass is registered by name in `Function.registry`.
 """
 from __future__ import annotations
 
+import inspect
 import weakref
 
 import numpy as np
 
 from . import mode
-from ..backend import array_ops, as_array
+from ..backend import as_array, numpy_ops
 
 _new = object.__new__
 _EVERY_INPUT = (True,) * 16  # driven by hand, every input's gradient is wanted
+_state = mode.state  # this thread's autograd modes
+NODE_TYPES: list = []  # classes whose instances build static-graph nodes (graphgrad.graph registers Node)
+NEW_OP_HOOKS: list = []  # called with each Function subclass defined after graphgrad.ops was built
 
 
 class Function:
     """Base class of every operation; subclass it with `forward` and `backward` to add your own."""
 
-    xp = array_ops  # the namespace backward computes with; graphgrad's own ops under create_graph
+    # ---- declarations (read by graphgrad.ops' surface builder, the graph, the visualiser) -----
+    name: str | None = None  # public function name: graphgrad.<name>, graphgrad.graph.<name>
+    aliases: tuple = ()  # more public names for the same function
+    method: bool | str = False  # also a Tensor / Node method (True: under `name`)
+    operator: str | None = None  # "add" gives __add__ and __radd__; a unary op "neg" gives __neg__
+    symbol: str | None = None  # how the visualiser draws it (default: the class name)
+    elementwise = False  # output element k depends on input element k only
+    registry: dict = {}  # every Function subclass, by registry key (graphgrad's own: the class name)
+
+    # ---- per-call state --------------------------------------------------------------------
+    xp = numpy_ops  # the array namespace forward and backward compute with (set per call)
+    saved: tuple | None = ()  # what forward saved for backward; None once released
     inputs: tuple = ()  # the Tensors it was called on, once recorded
     outputs: tuple = ()  # weak references to the Tensors it made
     needs_input_grad: tuple = _EVERY_INPUT  # which inputs want a gradient
     released = False  # True once backward has freed what forward saved
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Function.registry[registry_key(cls)] = cls
+        for hook in NEW_OP_HOOKS:
+            hook(cls)
+
     def forward(self, *xs):
-        """Compute the output array(s) from input arrays, keeping on `self` what backward needs."""
+        """Compute the output array(s) from input arrays, saving what backward needs."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def backward(self, *gys):
         """Return the gradient for each input (a tuple, or one value for one input)."""
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
 
+    def save_for_backward(self, *values) -> None:
+        """Keep `values` (inputs, outputs or constants such as masks) for backward, as `self.saved`.
+
+        Under create_graph the engine shows backward the recorded Tensors in place of saved inputs
+        and outputs (so the gradient is differentiable through them); release frees them.
+        """
+        self.saved = values
+
+    def config(self) -> dict:
+        """The op's configuration: its `__init__` arguments, read back from the attributes of the same name."""
+        out = {}
+        for p in init_parameters(type(self)):
+            try:
+                out[p] = getattr(self, p)
+            except AttributeError:
+                raise TypeError(
+                    f"{type(self).__name__}: __init__ argument {p!r} must be kept as self.{p} "
+                    f"(graphgrad reads an op's configuration back from its attributes)"
+                ) from None
+        return out
+
     def __call__(self, *inputs):
         for x in inputs:
             if not isinstance(x, Tensor):
+                if NODE_TYPES and any(isinstance(i, tuple(NODE_TYPES)) for i in inputs):
+                    return _to_node(self, inputs)
                 inputs = _wrap_constants(inputs)
                 break
         n = len(inputs)  # the usual arities unrolled: comprehensions would cost more than the bookkeeping
         if n == 1:
             (a,) = inputs
+            if type(a.data) is not np.ndarray:
+                self.xp = _namespace(inputs)
             ys, needs = self.forward(a.data), (a.requires_grad,)
         elif n == 2:
             a, b = inputs
+            if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray:
+                self.xp = _namespace(inputs)
             ys, needs = self.forward(a.data, b.data), (a.requires_grad, b.requires_grad)
         elif n == 3:
             a, b, c = inputs
+            if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray or type(c.data) is not np.ndarray:
+                self.xp = _namespace(inputs)
             ys, needs = self.forward(a.data, b.data, c.data), (a.requires_grad, b.requires_grad, c.requires_grad)
         else:
+            if any(type(t.data) is not np.ndarray for t in inputs):
+                self.xp = _namespace(inputs)
             ys = self.forward(*[t.data for t in inputs])
             needs = tuple([t.requires_grad for t in inputs])
         if type(ys) is tuple:
-            return self._record(inputs, needs, tuple([Tensor(self._as_saved_array(y)) for y in ys]))
+            return self._record(inputs, needs, tuple([Tensor(self._as_output(y)) for y in ys]))
         out = _new(Tensor)  # Tensor(ys) without __init__'s checks: ys is this op's own fresh array
-        out.data = ys if type(ys) is np.ndarray else self._as_saved_array(ys)
-        if mode.anomaly:
+        out.data = ys if type(ys) is np.ndarray else self._as_output(ys)
+        if _state.anomaly:
             check_finite(self, "forward", (out,))
-        if mode.grad_enabled and True in needs:  # the one-output case of _record, inlined
+        if True in needs and _state.grad_enabled:  # the one-output case of _record, inlined
             self.inputs, self.needs_input_grad, self.outputs = inputs, needs, (weakref.ref(out),)
             out.creator, out.requires_grad = self, True
         return out
 
     def _record(self, inputs: tuple, needs: tuple, outs: tuple) -> tuple:
         """Remember inputs and (weakly) outputs for backward, if any input requires grad."""
-        if mode.anomaly:
+        if _state.anomaly:
             check_finite(self, "forward", outs)
-        if mode.grad_enabled and True in needs:
+        if True in needs and _state.grad_enabled:
             self.inputs, self.needs_input_grad = inputs, needs
             self.outputs = tuple([weakref.ref(o) for o in outs])
             for o in outs:
                 o.creator, o.requires_grad = self, True
         return outs
 
-    def _as_saved_array(self, y) -> np.ndarray:
-        """Outputs must be ndarrays; a NumPy scalar kept on self is replaced by the same array."""
-        if type(y) is np.ndarray:
+    def _as_output(self, y):
+        """Outputs must be arrays; a NumPy scalar (also one in `saved`) is replaced by the same 0-d array."""
+        if type(y) is np.ndarray or hasattr(y, "__array_namespace__"):
             return y
-        arr = np.asarray(y) if isinstance(y, (np.ndarray, np.generic)) else as_array(y)
-        for key, value in self.__dict__.items():
-            if value is y:
-                self.__dict__[key] = arr
+        arr = np.asarray(y) if isinstance(y, np.generic) else as_array(y)
+        if self.saved:
+            self.saved = tuple([arr if s is y else s for s in self.saved])
         return arr
 
     def release(self) -> None:
-        """Free what forward saved, keeping only the graph's structure (after backward)."""
-        self.__dict__ = {"inputs": self.inputs, "outputs": self.outputs, "released": True}
+        """Free what forward saved, keeping the graph's structure and the op's configuration."""
+        self.saved, self.released = None, True
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def registry_key(cls: type) -> str:
+    """The name an op is saved under: the class name for graphgrad's own, module.qualname for others."""
+    if cls.__module__.startswith("graphgrad."):
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+_PARAMS: dict = {}
+
+
+def init_parameters(cls: type) -> tuple:
+    """Names of `cls.__init__`'s arguments (its configuration)."""
+    params = _PARAMS.get(cls)
+    if params is None:
+        sig = inspect.signature(cls.__init__) if cls.__init__ is not object.__init__ else None
+        params = () if sig is None else tuple(
+            p.name for p in list(sig.parameters.values())[1:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        )
+        _PARAMS[cls] = params
+    return params
+
+
+def _namespace(inputs):
+    """The array namespace of the inputs; every array must come from one library and one device."""
+    from ..backend import namespace
+
+    spaces = {id(namespace(t.data)): namespace(t.data) for t in inputs}
+    if len(spaces) > 1:
+        kinds = ", ".join(f"{type(t.data).__module__}.{type(t.data).__name__}" for t in inputs)
+        raise TypeError(f"inputs come from different array libraries ({kinds}); move them to one first")
+    xp = next(iter(spaces.values()))
+    if xp is not numpy_ops:
+        devices = {str(xp.device(t.data)) for t in inputs if t.data.ndim or True}
+        if len(devices) > 1:
+            raise ValueError(
+                f"inputs are on different devices ({', '.join(sorted(devices))}); move them to one device first"
+            )
+    return xp
+
+
+def _to_node(fn: Function, inputs: tuple):
+    """The static-graph node computing `fn` of `inputs` (graphgrad.graph's Node does the work)."""
+    node_type = next(type(x) for x in inputs if isinstance(x, tuple(NODE_TYPES)))
+    return node_type.__graphgrad_function__(fn, inputs)
 
 
 def _wrap_constants(inputs) -> tuple:
@@ -101,23 +204,39 @@ def _wrap_constants(inputs) -> tuple:
         if isinstance(x, Tensor):
             out.append(x)
         elif isinstance(x, (int, float, bool)) and ref is not None:
-            out.append(Tensor(np.asarray(x, dtype=np.result_type(ref.dtype, x))))
+            if type(ref) is np.ndarray:
+                out.append(Tensor(np.asarray(x, dtype=np.result_type(ref.dtype, x))))
+            else:
+                from ..backend import namespace
+
+                xp = namespace(ref)
+                out.append(Tensor(xp.asarray(x, dtype=xp.result_type(ref.dtype, x), device=xp.device(ref))))
+        elif isinstance(x, (list, tuple)) and any(isinstance(i, Tensor) for i in x):
+            raise TypeError(
+                f"{type(x).__name__} of tensors given where one tensor was expected; "
+                f"stack them first (graphgrad.stack)"
+            )
         else:
-            out.append(Tensor(as_array(x)))
+            arr = as_array(x)
+            if arr.dtype == object:
+                raise TypeError(f"cannot make a tensor from {type(x).__name__} {x!r:.60}: not numeric data")
+            out.append(Tensor(arr))
     return tuple(out)
 
 
 def check_finite(fn: Function, phase: str, arrays) -> None:
     """Raise FloatingPointError naming `fn` if any array holds NaN or Inf (anomaly mode)."""
+    from ..backend import is_floating, to_numpy
+
     for i, a in enumerate(arrays):
-        a = getattr(a, "data", a)
-        if a is None or not np.issubdtype(np.asarray(a).dtype, np.inexact):
+        a = a.data if isinstance(a, Tensor) else a
+        if a is None or not is_floating(a.dtype):
             continue
-        if not np.isfinite(a).all():
+        if not np.isfinite(to_numpy(a)).all():
             what = "output" if phase == "forward" else "gradient for input"
             raise FloatingPointError(
                 f"detect_anomaly: {type(fn).__name__}.{phase} produced NaN or Inf in its {what} {i} "
-                f"(shape {np.shape(a)})"
+                f"(shape {tuple(a.shape)})"
             )
 
 

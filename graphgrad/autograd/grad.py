@@ -28,7 +28,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 )
             g = np.ones_like(out.data)
         elif not (create_graph and isinstance(g, Tensor)):
-            g = np.asarray(getattr(g, "data", g), dtype=out.dtype)
+            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=out.dtype)
         roots.append(out)
         seeds.append(Tensor(g) if create_graph and not isinstance(g, Tensor) else g)
     retain = create_graph if retain_graph is None else retain_graph

@@ -1,44 +1,82 @@
-"""Global autograd switches: gradient recording (`no_grad`) and NaN/Inf detection (`detect_anomaly`)."""
+"""Autograd switches, per thread (as PyTorch's): gradient recording (`no_grad`) and NaN/Inf detection.
+
+Each thread starts with recording on and anomaly detection off; a block in one thread never
+changes another thread's mode, and the engine's backward switches recording off only in its own.
+"""
 from __future__ import annotations
 
 import contextlib
+import threading
 
-grad_enabled = True
-anomaly = False
+
+class _State(threading.local):
+    grad_enabled = True  # class defaults: every new thread starts here
+    anomaly = False
+    inference = False
+
+
+state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True when operations on tensors are being recorded for backward."""
-    return grad_enabled
+    """True when operations on tensors are being recorded for backward (in this thread)."""
+    return state.grad_enabled
 
 
-@contextlib.contextmanager
-def set_grad_enabled(enabled: bool):
-    """Turn graph recording on or off inside the block."""
-    global grad_enabled
-    before, grad_enabled = grad_enabled, enabled
-    try:
-        yield
-    finally:
-        grad_enabled = before
+class set_grad_enabled:
+    """Turn graph recording on or off: at once when called, and back when used as a context manager exits."""
+
+    def __init__(self, enabled: bool):
+        self.before, self.enabled = state.grad_enabled, bool(enabled)
+        state.grad_enabled = self.enabled  # as in PyTorch: calling it sets the mode right away
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self.before
+        return False
 
 
-def no_grad():
-    """Context manager: operations inside build no graph (inference, parameter updates)."""
-    return set_grad_enabled(False)
+class _Switch(contextlib.ContextDecorator):
+    """A block (or decorated function) that runs with recording set to `enabled`."""
+
+    enabled = False
+
+    def __enter__(self):
+        self.before = state.grad_enabled
+        state.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self.before
+        return False
 
 
-def enable_grad():
-    """Context manager: record operations again inside a `no_grad` block."""
-    return set_grad_enabled(True)
+class no_grad(_Switch):
+    """Context manager or decorator: operations inside build no graph (inference, parameter updates)."""
+
+    enabled = False
+
+
+class enable_grad(_Switch):
+    """Context manager or decorator: record operations again inside a `no_grad` block."""
+
+    enabled = True
+
+
+class inference_mode(_Switch):
+    """Like `no_grad` (graphgrad has no separate inference tensors); `inference_mode(False)` records."""
+
+    def __init__(self, mode: bool = True):
+        self.enabled = not mode
 
 
 @contextlib.contextmanager
 def detect_anomaly():
-    """Raise at the first forward or backward that produces NaN or Inf, naming the op."""
-    global anomaly
-    before, anomaly = anomaly, True
+    """Raise at the first forward or backward that produces NaN or Inf, naming the op (this thread)."""
+    before, state.anomaly = state.anomaly, True
     try:
         yield
     finally:
-        anomaly = before
+        state.anomaly = before

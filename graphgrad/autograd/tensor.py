@@ -1,18 +1,24 @@
-"""Tensor: an ndarray that remembers the operation that made it, so gradients can flow back."""
+"""Tensor: an array that remembers the operation that made it, so gradients can flow back.
+
+The array may come from any library graphgrad supports (NumPy, CuPy, an Array-API library):
+ops keep results in that library and on that device. Every op method and operator
+(`x.exp()`, `x.sum(axis)`, `x + y`, `x[i]`) is generated from the op library's declarations.
+"""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from . import engine
-from .. import ops as F
-from ..backend import as_array, shared_ones
+from ..backend import as_array, is_floating, namespace, shared_ones, to_numpy
 
 
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
     __array_ufunc__ = None  # make `ndarray op Tensor` defer to Tensor's reflected operators
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # hashable by identity (== compares values elementwise)
     # Defaults live on the class so that making a tensor sets just one attribute (per-op overhead).
     grad: "Tensor | None" = None
     requires_grad = False
@@ -28,15 +34,16 @@ class Tensor:
             self.name = name
 
     # ---- attributes -------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="Tuple of dimension sizes.")
+    shape = property(lambda self: tuple(self.data.shape), doc="Tuple of dimension sizes.")
     ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
-    dtype = property(lambda self: self.data.dtype, doc="NumPy dtype of the data.")
-    size = property(lambda self: self.data.size, doc="Number of elements.")
+    dtype = property(lambda self: self.data.dtype, doc="The data's dtype.")
+    size = property(lambda self: math.prod(self.data.shape), doc="Number of elements.")
     is_leaf = property(lambda self: self.creator is None, doc="True if no recorded op made it.")
+    device = property(lambda self: namespace(self.data).device(self.data), doc="Where the data lives.")
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set whether gradients are collected for this leaf tensor (in place)."""
-        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+        if requires_grad and not is_floating(self.data.dtype):
             raise TypeError(
                 f"requires_grad=True needs floating-point data, got dtype {self.data.dtype}; "
                 f"convert first, e.g. tensor(data, dtype='float32', requires_grad=True)"
@@ -45,13 +52,25 @@ class Tensor:
         return self
 
     def __len__(self) -> int:
-        return len(self.data)
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape}); "
+                f"use .any() or .all(), or compare a single element"
+            )
+        return bool(to_numpy(self.data).reshape(()))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(to_numpy(self.data), separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype != np.float32:
+        if str(self.data.dtype) != "float32":
             extra += f", dtype={self.data.dtype}"
+        if not isinstance(self.data, np.ndarray):
+            extra += f", device={self.device}"
         if self.creator is not None:
             extra += f", grad_fn=<{type(self.creator).__name__}>"
         elif self.requires_grad:
@@ -67,7 +86,7 @@ class Tensor:
                 "create its inputs with requires_grad=True"
             )
         if grad is None:
-            if self.data.size != 1:
+            if self.size != 1:
                 raise RuntimeError(
                     f"backward() without a grad argument works only on a scalar, but this tensor "
                     f"has shape {self.shape}; reduce it first (e.g. .sum()) or pass grad="
@@ -75,10 +94,10 @@ class Tensor:
             grad = shared_ones(self.data)
         else:
             grad = grad if isinstance(grad, Tensor) and create_graph else getattr(grad, "data", grad)
-            if np.shape(grad) != self.shape:
+            if tuple(np.shape(grad) if isinstance(grad, (np.ndarray, list, float, int)) else grad.shape) != self.shape:
                 raise ValueError(f"backward(): grad has shape {np.shape(grad)}, tensor has {self.shape}")
             if not isinstance(grad, Tensor):
-                grad = np.asarray(grad, dtype=self.dtype)
+                grad = as_array(grad, self.dtype) if isinstance(self.data, np.ndarray) else grad
         if create_graph and not isinstance(grad, Tensor):
             grad = Tensor(grad)
         engine.run_backward([self], [grad], retain_graph=retain_graph or create_graph, create_graph=create_graph)
@@ -92,34 +111,18 @@ class Tensor:
         return Tensor(self.data)
 
     def numpy(self) -> np.ndarray:
-        """The underlying ndarray (shared, not copied)."""
-        return self.data
+        """The data as a NumPy array: the ndarray itself (shared) for NumPy data, else a host copy."""
+        return to_numpy(self.data)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.size != 1:
             raise ValueError(f"item(): only one-element tensors convert to a number, got shape {self.shape}")
-        return self.data.item()
+        return to_numpy(self.data).reshape(()).item()
 
     def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
         self.grad = None
-
-    # ---- operators --------------------------------------------------------------------
-    def __add__(self, other): return F.add(self, other)
-    def __radd__(self, other): return F.add(other, self)
-    def __sub__(self, other): return F.sub(self, other)
-    def __rsub__(self, other): return F.sub(other, self)
-    def __mul__(self, other): return F.mul(self, other)
-    def __rmul__(self, other): return F.mul(other, self)
-    def __truediv__(self, other): return F.div(self, other)
-    def __rtruediv__(self, other): return F.div(other, self)
-    def __pow__(self, other): return F.pow(self, other)
-    def __rpow__(self, other): return F.pow(other, self)
-    def __matmul__(self, other): return F.matmul(self, other)
-    def __rmatmul__(self, other): return F.matmul(other, self)
-    def __neg__(self): return F.neg(self)
-    def __abs__(self): return F.abs(self)
-    def __getitem__(self, index): return F.getitem(self, index)
 
     # Comparisons give boolean tensors that carry no gradient.
     def __lt__(self, other): return Tensor(self.data < _raw(other))
@@ -129,43 +132,16 @@ class Tensor:
     def __eq__(self, other): return Tensor(self.data == _raw(other))
     def __ne__(self, other): return Tensor(self.data != _raw(other))
 
-    # ---- methods mirroring the functional API -----------------------------------------
-    def sum(self, axis=None, keepdims=False): return F.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return F.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return F.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return F.min(self, axis, keepdims)
-    def logsumexp(self, axis=None, keepdims=False): return F.logsumexp(self, axis, keepdims)
-    def softmax(self, axis=-1): return F.softmax(self, axis)
-    def log_softmax(self, axis=-1): return F.log_softmax(self, axis)
-    def exp(self): return F.exp(self)
-    def log(self): return F.log(self)
-    def sqrt(self): return F.sqrt(self)
-    def tanh(self): return F.tanh(self)
-    def sigmoid(self): return F.sigmoid(self)
-    def relu(self): return F.relu(self)
-    def abs(self): return F.abs(self)
-    def clip(self, min=None, max=None): return F.clip(self, min, max)
-    def expand_dims(self, axis): return F.expand_dims(self, axis)
-    def squeeze(self, axis=None): return F.squeeze(self, axis)
-    def broadcast_to(self, shape): return F.broadcast_to(self, shape)
-    def argmax(self, axis=None): return Tensor(self.data.argmax(axis=axis))
-    def argmin(self, axis=None): return Tensor(self.data.argmin(axis=axis))
+    def argmax(self, axis=None):
+        """Indices of the maxima along `axis` (flattened when None)."""
+        return Tensor(namespace(self.data).argmax(self.data, axis=axis))
 
-    def reshape(self, *shape):
-        """Same data in a new shape; accepts `reshape(2, 3)` or `reshape((2, 3))`."""
-        return F.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    def argmin(self, axis=None):
+        """Indices of the minima along `axis` (flattened when None)."""
+        return Tensor(namespace(self.data).argmin(self.data, axis=axis))
 
-    def transpose(self, *axes):
-        """Permute axes (all reversed when none are given)."""
-        return F.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
-
-    permute = transpose
     T = property(lambda self: F.transpose(self), doc="All axes reversed.")
     mT = property(lambda self: F.swapaxes(self, -1, -2), doc="The last two axes swapped.")
-
-    def astype(self, dtype) -> "Tensor":
-        """A copy with another dtype; float-to-float casts keep the gradient flowing."""
-        return F.astype(self, dtype)
 
 
 def _raw(x):
@@ -180,7 +156,21 @@ def as_tensor(x) -> Tensor:
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Create a leaf tensor holding a copy of `data` (float32 unless the data or `dtype` says otherwise)."""
+    """A leaf tensor holding a copy of `data` (float32 unless the data or `dtype` says otherwise).
+
+    Arrays of another library (CuPy, an Array-API library) stay in that library and on their device.
+    """
     data = data.data if isinstance(data, Tensor) else data
-    arr = np.array(as_array(data, dtype), copy=True)
+    if hasattr(data, "__array_namespace__") and not isinstance(data, (np.ndarray, np.generic)):
+        xp = namespace(data)
+        arr = xp.astype(data, xp.dtype(dtype), copy=True) if dtype is not None else xp.asarray(data, copy=True)
+    else:
+        arr = np.array(as_array(data, dtype), copy=True)
+        if arr.dtype == object:
+            raise TypeError(f"tensor(): data of type {type(data).__name__} is not numeric (it made an object array)")
     return Tensor(arr, requires_grad=requires_grad)
+
+
+from .. import ops as F  # noqa: E402  (the op library needs Tensor's module loaded first)
+
+F.install_methods(Tensor)

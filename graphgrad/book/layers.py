@@ -35,7 +35,8 @@ class Sigmoid:
     @property
     def out(self) -> np.ndarray:
         """The last forward's output, as the book's layer keeps it."""
-        return self.op.y
+        (y,) = self.op.saved
+        return y
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.op.forward(x)
@@ -83,7 +84,7 @@ class SoftmaxWithLoss:
     @property
     def y(self) -> np.ndarray:
         """The softmax output of the last forward."""
-        return self.op.y
+        return self.op.saved[1]  # (target, softmax)
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> float:
         self.t = t
@@ -91,5 +92,5 @@ class SoftmaxWithLoss:
         return self.loss
 
     def backward(self, dout=1) -> np.ndarray:
-        dx, _ = self.op.backward(np.asarray(dout, dtype=self.op.y.dtype))
+        dx, _ = self.op.backward(np.asarray(dout, dtype=self.y.dtype))
         return dx

@@ -24,7 +24,7 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays):
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
-        self.arrays = tuple(np.asarray(getattr(a, "data", a)) for a in arrays)
+        self.arrays = tuple(a.numpy() if hasattr(a, "creator") else np.asarray(a) for a in arrays)
         n = len(self.arrays[0])
         shapes = [a.shape for a in self.arrays]
         if any(a.ndim == 0 or len(a) != n for a in self.arrays):

@@ -17,12 +17,6 @@ from . import ops
 from .backprop import gradients
 from .graph import Graph, default_graph, get_default_graph, name_scope
 from .node import Constant, Node, Operation, Variable
-from .ops import (
-    Add, Concat, CrossEntropyWithSoftMax, Dot, Logistic, MatMul, Multiply, ReLU, Reshape, SoftMax, Vectorize,
-    abs, add, apply, astype, binary_cross_entropy_with_logits, broadcast_to, clip, concatenate, cross_entropy,
-    div, dot, exp, expand_dims, getitem, linear, log, log_softmax, logsumexp, matmul, max, maximum, mean, min,
-    minimum, mul, neg, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sub, sum, tanh, transpose,
-    vectorize, where,
-)
+globals().update(ops.PUBLIC)  # every op of the library, as a node builder, and the text's names
 from .optimizers import AdaGrad, Adam, GradientDescent, Momentum, Optimizer, RMSProp
 from .serialize import load, register_function, save

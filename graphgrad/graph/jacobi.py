@@ -15,16 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import sum_to
-from ..ops import activations as A
-from ..ops import arithmetic as M
-
-# Output element k depends on input element k only, so backward(ones) is the Jacobian's diagonal
-# whenever the input has the output's shape (no broadcasting).
-ELEMENTWISE = (
-    M.Add, M.Sub, M.Mul, M.Div, M.Neg, M.Pow, M.PowScalar, M.Exp, M.Log, M.Sqrt, M.Abs,
-    M.Maximum, M.Minimum, M.Clip, M.Where, M.AsType, A.Sigmoid, A.Tanh, A.ReLU,
-)
-
 
 def local_jacobian(fn, inputs: list, output: np.ndarray, positions: list[int]) -> np.ndarray:
     """d output / d inputs[p] (summed over the positions p where that input appears), as (out.size, in.size).
@@ -36,7 +26,7 @@ def local_jacobian(fn, inputs: list, output: np.ndarray, positions: list[int]) -
     old = fn.__dict__.get("needs_input_grad")
     fn.needs_input_grad = tuple(i in positions for i in range(len(inputs)))
     try:
-        if isinstance(fn, ELEMENTWISE) and all(inputs[i].shape == output.shape for i in positions):
+        if fn.elementwise and all(inputs[i].shape == output.shape for i in positions):
             diag = _summed(fn.backward(np.ones(output.shape, dtype=dtype)), positions, shape)
             return np.diag(diag.astype(dtype, copy=False))
         jac = np.zeros((output.size, int(np.prod(shape))), dtype=dtype)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import as_array
-from ..autograd.function import Function
+from ..backend import as_array, namespace
+from ..autograd.function import NODE_TYPES, Function
 from ..autograd.tensor import Tensor
 from .graph import Graph, get_default_graph
 from .jacobi import chain_jacobian, local_jacobian
@@ -73,48 +73,16 @@ class Node:
     def _store_jacobi(self, jac: np.ndarray, key: tuple) -> None:
         self._jacobi, self._jacobi_key = jac, key
 
-    # ---- operators build operation nodes ----------------------------------------------
-    def __add__(self, other): return _ops().add(self, other)
-    def __radd__(self, other): return _ops().add(other, self)
-    def __sub__(self, other): return _ops().sub(self, other)
-    def __rsub__(self, other): return _ops().sub(other, self)
-    def __mul__(self, other): return _ops().mul(self, other)
-    def __rmul__(self, other): return _ops().mul(other, self)
-    def __truediv__(self, other): return _ops().div(self, other)
-    def __rtruediv__(self, other): return _ops().div(other, self)
-    def __pow__(self, other): return _ops().pow(self, other)
-    def __rpow__(self, other): return _ops().pow(other, self)
-    def __matmul__(self, other): return _ops().matmul(self, other)
-    def __rmatmul__(self, other): return _ops().matmul(other, self)
-    def __neg__(self): return _ops().neg(self)
-    def __abs__(self): return _ops().abs(self)
-    def __getitem__(self, index): return _ops().getitem(self, index)
-
-    def sum(self, axis=None, keepdims=False): return _ops().sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops().min(self, axis, keepdims)
-    def logsumexp(self, axis=None, keepdims=False): return _ops().logsumexp(self, axis, keepdims)
-    def softmax(self, axis=-1): return _ops().softmax(self, axis)
-    def log_softmax(self, axis=-1): return _ops().log_softmax(self, axis)
-    def exp(self): return _ops().exp(self)
-    def log(self): return _ops().log(self)
-    def sqrt(self): return _ops().sqrt(self)
-    def tanh(self): return _ops().tanh(self)
-    def sigmoid(self): return _ops().sigmoid(self)
-    def relu(self): return _ops().relu(self)
-    def abs(self): return _ops().abs(self)
-    def clip(self, min=None, max=None): return _ops().clip(self, min, max)
-
-    def reshape(self, *shape):
-        """Same values in a new shape; accepts `reshape(2, 3)` or `reshape((2, 3))`."""
-        return _ops().reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
-
-    def transpose(self, *axes):
-        """Permute axes (all reversed when none are given)."""
-        return _ops().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
-
+    # Operators and op methods (`node + 2`, `node.exp()`, `node.sum(axis)`) are installed from the
+    # op library's declarations below; any graphgrad function called on a node builds a node.
     T = property(lambda self: _ops().transpose(self), doc="All axes reversed.")
+
+    @classmethod
+    def __graphgrad_function__(cls, fn: Function, inputs: tuple) -> "Operation":
+        """The Operation node computing op `fn` of `inputs` (called by Function on node inputs)."""
+        graph = next(x.graph for x in inputs if isinstance(x, Node))
+        parents = tuple(x if isinstance(x, Node) else _constant(x, graph) for x in inputs)
+        return Operation(fn, *parents)
 
     def __repr__(self) -> str:
         shape = "no value" if self._value is None else f"shape {self._value.shape}"
@@ -182,21 +150,30 @@ class Constant(Variable):
     op_name = "Constant"
 
     def __init__(self, value, name: str | None = None, graph: Graph | None = None):
+        if isinstance(value, Tensor):
+            value = value.data
         arr = as_array(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else as_array(value)
+        if arr.dtype == object:
+            raise TypeError(f"Constant: {type(value).__name__} is not numeric data")
         super().__init__(arr.shape, init=arr, trainable=False, name=name, graph=graph)
 
 
 class Operation(Node):
-    """A node computed by a graphgrad Function (built from `function_class(**config)`) of its parents."""
+    """A node computed by a graphgrad Function of its parents: an op instance, or a Function
+    subclass built as `function_class(**config)`."""
 
-    def __init__(self, function_class: type, *parents: Node, config: dict | None = None,
+    def __init__(self, function, *parents: Node, config: dict | None = None,
                  name: str | None = None, graph: Graph | None = None):
-        if not (isinstance(function_class, type) and issubclass(function_class, Function)):
-            raise TypeError(f"Operation: expected a graphgrad Function subclass, got {function_class!r}")
-        self.function_class = function_class
-        self.config = dict(config or {})
-        self.function = function_class(**self.config)
-        self.op_name = function_class.__name__
+        if isinstance(function, Function):
+            self.function, self.function_class = function, type(function)
+        elif isinstance(function, type) and issubclass(function, Function):
+            self.function_class, self.function = function, function(**dict(config or {}))
+        else:
+            raise TypeError(f"Operation: expected a graphgrad Function (or subclass), got {function!r}")
+        self.config = self.function.config()
+        self.op_name = self.function_class.__name__
+        if name is None:
+            name = pending_name.pop() if pending_name else None
         super().__init__(*parents, name=name, graph=graph)
 
     def get_jacobi(self, parent: Node) -> np.ndarray:
@@ -218,7 +195,10 @@ def _evaluate(order: list) -> None:
             fn = node.__dict__.get("function")
             if fn is None:
                 raise _missing(node)
-            y = fn.forward(*[p._value for p in node.parents])
+            values = [p._value for p in node.parents]
+            if type(values[0]) is not np.ndarray:
+                fn.xp = namespace(values[0])
+            y = fn.forward(*values)
             if type(y) is not np.ndarray:
                 if isinstance(y, tuple):
                     raise TypeError(
@@ -269,7 +249,21 @@ def _common_graph(node: Node, parents: tuple, graph: Graph | None) -> Graph:
     return next(iter(graphs.values())) if graphs else get_default_graph()
 
 
+def _constant(x, graph: Graph) -> "Constant":
+    """A Constant node for a non-node input: a number, an array, or an eager tensor's value."""
+    if isinstance(x, Tensor):
+        x = x.data
+    return Constant(x, graph=graph)
+
+
+pending_name: list = []  # the name graphgrad.graph's functions give the next Operation they build
+
+
 def _ops():
-    from . import ops
+    from .. import ops
 
     return ops
+
+
+_ops().install_methods(Node)
+NODE_TYPES.append(Node)

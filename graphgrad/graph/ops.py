@@ -1,21 +1,17 @@
-"""Operation nodes over graphgrad's own Functions, and the seed text's names for them.
+"""graphgrad's functions as static-graph builders, and the seed text's names for them.
 
-Each function here records one Operation node whose computation is the Function the eager
-engine uses for the same op, so forward, backward and every Jacobian come from one place.
-Python numbers and arrays among the inputs become Constant nodes. `apply` builds a node from any
-Function subclass, including your own.
+Every function of the op library (`graphgrad.exp`, `graphgrad.sum`, `graphgrad.linear`, ...) is
+here too, with a `name=` for the node it builds; the op classes' declarations are the only list.
+Called on nodes, the library's functions already build nodes; these also accept inputs that are
+not nodes yet (numbers, arrays, eager tensors) and make them Constants, so a graph can start from
+anything. `apply` builds a node from any Function subclass, including your own.
 """
 from __future__ import annotations
 
-import numpy as np
+import sys
 
-from ..ops import activations as A
-from ..ops import arithmetic as M
-from ..ops import linear as L
-from ..ops import losses as X
-from ..ops import reductions as R
-from ..ops import shape as S
-from .node import Constant, Node, Operation
+from .. import ops as _library
+from .node import Constant, Node, Operation, pending_name
 
 
 def apply(function_class: type, *inputs, name: str | None = None, **config) -> Operation:
@@ -25,68 +21,57 @@ def apply(function_class: type, *inputs, name: str | None = None, **config) -> O
     return Operation(function_class, *parents, config=config, name=name)
 
 
-# ---- arithmetic ---------------------------------------------------------------------------
-def add(x, y, name=None): return apply(M.Add, x, y, name=name)
-def sub(x, y, name=None): return apply(M.Sub, x, y, name=name)
-def mul(x, y, name=None): return apply(M.Mul, x, y, name=name)
-def div(x, y, name=None): return apply(M.Div, x, y, name=name)
-def neg(x, name=None): return apply(M.Neg, x, name=name)
-def matmul(x, w, name=None): return apply(M.MatMul, x, w, name=name)
-def exp(x, name=None): return apply(M.Exp, x, name=name)
-def log(x, name=None): return apply(M.Log, x, name=name)
-def sqrt(x, name=None): return apply(M.Sqrt, x, name=name)
-def abs(x, name=None): return apply(M.Abs, x, name=name)
-def maximum(x, y, name=None): return apply(M.Maximum, x, y, name=name)
-def minimum(x, y, name=None): return apply(M.Minimum, x, y, name=name)
-def clip(x, min=None, max=None, name=None): return apply(M.Clip, x, lo=min, hi=max, name=name)
-def where(cond, x, y, name=None): return apply(M.Where, cond, x, y, name=name)
-def astype(x, dtype, name=None): return apply(M.AsType, x, dtype=np.dtype(dtype).name, name=name)
+def graph_function(f):
+    """`f` (a library function) as a node builder: a first input that is no node becomes a Constant."""
+
+    def build(*args, name: str | None = None, **kwargs):
+        if args and not _has_node(args):
+            first = args[0]
+            if isinstance(first, (list, tuple)) and first:
+                args = ([Constant(first[0])] + list(first[1:]),) + args[1:]
+            else:
+                args = (Constant(first),) + args[1:]
+        if name is not None:
+            pending_name.append(name)
+        try:
+            return f(*args, **kwargs)
+        finally:
+            if name is not None and pending_name and pending_name[-1] == name:
+                pending_name.pop()  # an op that built no Operation leaves no name behind
+
+    build.__name__ = build.__qualname__ = f.__name__
+    build.__doc__ = f.__doc__
+    build.__wrapped__ = f
+    return build
 
 
-def pow(x, y, name=None):
-    """x ** y; a Python-number exponent uses the cheaper x**c rule, as in eager graphgrad."""
-    if isinstance(y, (int, float)) and not isinstance(y, bool):
-        return apply(M.PowScalar, x, c=y, name=name)
-    return apply(M.Pow, x, y, name=name)
+def _has_node(args) -> bool:
+    for a in args:
+        if isinstance(a, Node) or (isinstance(a, (list, tuple)) and any(isinstance(i, Node) for i in a)):
+            return True
+    return False
+
+
+PUBLIC: dict = {}  # every node-building function by name (graphgrad.graph re-exports them all)
+
+
+def _publish(name: str, f) -> None:
+    PUBLIC[name] = f
+    setattr(sys.modules[__name__], name, f)
+    package = sys.modules.get(__package__)
+    if package is not None and hasattr(package, "Graph"):  # a user's op defined after import
+        setattr(package, name, f)
+
+
+for _name, _f in _library.FUNCTIONS.items():
+    _publish(_name, graph_function(_f))
+_publish("swapaxes", graph_function(_library.swapaxes))
+_library._listeners.append(lambda op, f: [_publish(n, graph_function(f)) for n in (op.name, *op.aliases)])
 
 
 def dot(x, y, name=None):
     """The text's Dot: matrix (or vector) product, as `x @ y`."""
-    return apply(M.MatMul, x, y, name=name)
-
-
-# ---- activations and the softmax family ---------------------------------------------------
-def sigmoid(x, name=None): return apply(A.Sigmoid, x, name=name)
-def tanh(x, name=None): return apply(A.Tanh, x, name=name)
-def relu(x, name=None): return apply(A.ReLU, x, name=name)
-def softmax(x, axis=-1, name=None): return apply(A.Softmax, x, axis=axis, name=name)
-def log_softmax(x, axis=-1, name=None): return apply(A.LogSoftmax, x, axis=axis, name=name)
-def logsumexp(x, axis=None, keepdims=False, name=None): return apply(A.LogSumExp, x, axis=axis, keepdims=keepdims, name=name)
-
-
-# ---- reductions -----------------------------------------------------------------------------
-def sum(x, axis=None, keepdims=False, name=None): return apply(R.Sum, x, axis=axis, keepdims=keepdims, name=name)
-def mean(x, axis=None, keepdims=False, name=None): return apply(R.Mean, x, axis=axis, keepdims=keepdims, name=name)
-def max(x, axis=None, keepdims=False, name=None): return apply(R.Max, x, axis=axis, keepdims=keepdims, name=name)
-def min(x, axis=None, keepdims=False, name=None): return apply(R.Min, x, axis=axis, keepdims=keepdims, name=name)
-
-
-# ---- shapes -----------------------------------------------------------------------------------
-def reshape(x, shape, name=None):
-    """x's values in a new shape (one -1 allowed)."""
-    return apply(S.Reshape, x, shape=(shape,) if isinstance(shape, int) else tuple(shape), name=name)
-
-
-def transpose(x, axes=None, name=None):
-    return apply(S.Transpose, x, axes=None if axes is None else tuple(axes), name=name)
-
-
-def broadcast_to(x, shape, name=None): return apply(S.BroadcastTo, x, shape=tuple(shape), name=name)
-def expand_dims(x, axis, name=None): return apply(S.ExpandDims, x, axis=axis, name=name)
-def squeeze(x, axis=None, name=None): return apply(S.Squeeze, x, axis=axis, name=name)
-def getitem(x, index, name=None): return apply(S.GetItem, x, index=index, name=name)
-def concatenate(xs, axis=0, name=None): return apply(S.Concatenate, *xs, axis=axis, name=name)
-def stack(xs, axis=0, name=None): return apply(S.Stack, *xs, axis=axis, name=name)
+    return matmul(x, y, name=name)  # noqa: F821  (generated above)
 
 
 def vectorize(*xs, name=None):
@@ -94,28 +79,15 @@ def vectorize(*xs, name=None):
 
     Scalars give a vector of length len(xs); per-sample scores of shape (N,) give (N, len(xs)).
     """
-    return apply(S.Stack, *xs, axis=-1, name=name)
-
-
-# ---- layers and losses --------------------------------------------------------------------------
-def linear(x, weight, bias=None, name=None):
-    """x @ weightᵀ + bias with weight (out_features, in_features), as torch.nn.functional.linear."""
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    return apply(L.Linear, *inputs, name=name)
-
-
-def cross_entropy(logits, target, reduction="mean", name=None):
-    """Softmax cross-entropy of (N, C) logits against class indices (N,) or probabilities (N, C)."""
-    return apply(X.SoftmaxCrossEntropy, logits, target, reduction=reduction, name=name)
-
-
-def binary_cross_entropy_with_logits(logits, target, reduction="mean", name=None):
-    """Sigmoid binary cross-entropy of logits against targets of the same shape."""
-    return apply(X.BinaryCrossEntropyWithLogits, logits, target, reduction=reduction, name=name)
+    return stack(list(xs), axis=-1, name=name)  # noqa: F821
 
 
 # ---- the seed text's names ----------------------------------------------------------------------
-Add, Dot, MatMul, Multiply = add, dot, matmul, mul
-Logistic, ReLU, SoftMax = sigmoid, relu, softmax
-Reshape, Concat, Vectorize = reshape, concatenate, vectorize
-CrossEntropyWithSoftMax = cross_entropy
+TEXT_NAMES = {
+    "Add": "add", "Dot": "dot", "MatMul": "matmul", "Multiply": "mul", "Logistic": "sigmoid", "ReLU": "relu",
+    "SoftMax": "softmax", "Reshape": "reshape", "Concat": "concatenate", "Vectorize": "vectorize",
+    "CrossEntropyWithSoftMax": "cross_entropy",
+}
+PUBLIC.update(apply=apply, dot=dot, vectorize=vectorize)
+for _text, _name in TEXT_NAMES.items():
+    _publish(_text, PUBLIC[_name])

@@ -1,7 +1,7 @@
 """Saving and loading static graphs: the structure as JSON, the variables' values as `.npz`.
 
-No pickle is involved: operations are stored by the name of their Function class, looked up on
-load in a registry of graphgrad's own Functions (add yours with `register_function`), and their
+No pickle is involved: operations are stored by the registry key of their Function class (its
+name for graphgrad's own, module.qualname for yours), looked up on load in `Function.registry`, and their
 constructor arguments as JSON (tuples, slices and small index arrays are tagged).
 """
 from __future__ import annotations
@@ -12,29 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..autograd.function import Function
-from ..ops import activations, arithmetic, linear, losses, reductions, shape
+from .. import ops  # noqa: F401  (defines and so registers every built-in op)
+from ..autograd.function import Function, registry_key
 from .graph import Graph
 from .node import Constant, Operation, Variable
 
 FORMAT, VERSION = "graphgrad.graph", 1
 STRUCTURE, VALUES = "graph.json", "values.npz"
 
-_registry: dict[str, type] = {}
-
-
 def register_function(cls: type) -> type:
-    """Allow graphs that use the Function subclass `cls` to be loaded (usable as a decorator)."""
+    """Kept for old code: every Function subclass is registered when it is defined (Function.registry)."""
     if not (isinstance(cls, type) and issubclass(cls, Function)):
         raise TypeError(f"register_function: expected a Function subclass, got {cls!r}")
-    _registry[cls.__name__] = cls
     return cls
-
-
-for _module in (activations, arithmetic, linear, losses, reductions, shape):
-    for _obj in vars(_module).values():
-        if isinstance(_obj, type) and issubclass(_obj, Function) and _obj.__module__ == _module.__name__:
-            register_function(_obj)
 
 
 def save(graph: Graph, directory) -> None:
@@ -46,12 +36,13 @@ def save(graph: Graph, directory) -> None:
     for i, n in enumerate(graph.nodes):
         entry = {"name": n.name, "parents": [index[id(p)] for p in n.parents]}
         if isinstance(n, Operation):
-            if _registry.get(n.op_name) is not n.function_class:
+            key = registry_key(n.function_class)
+            if Function.registry.get(key) is not n.function_class:
                 raise ValueError(
-                    f"save: node {n.name!r} uses Function {n.function_class.__qualname__}, which is not "
-                    f"registered; call graphgrad.graph.register_function({n.op_name}) first"
+                    f"save: node {n.name!r} uses Function {n.function_class.__qualname__}, which another "
+                    f"class of the same name replaced in the registry; give one of them another name"
                 )
-            entry.update(kind="operation", op=n.op_name, config={k: _encode(v) for k, v in n.config.items()})
+            entry.update(kind="operation", op=key, config={k: _encode(v) for k, v in n.function.config().items()})
         else:
             entry.update(kind="constant" if isinstance(n, Constant) else "variable",
                          shape=list(n.declared_shape), trainable=n.trainable)
@@ -77,11 +68,11 @@ def load(directory) -> Graph:
         parents = [made[p] for p in entry["parents"]]
         value = values.get(f"node{i}")
         if entry["kind"] == "operation":
-            cls = _registry.get(entry["op"])
+            cls = Function.registry.get(entry["op"])
             if cls is None:
                 raise ValueError(
-                    f"load: node {entry['name']!r} uses Function {entry['op']!r}, which is not registered; "
-                    f"import its module and call graphgrad.graph.register_function on it first"
+                    f"load: node {entry['name']!r} uses Function {entry['op']!r}, which is not defined; "
+                    f"import the module that defines it before loading"
                 )
             node = Operation(cls, *parents, config={k: _decode(v) for k, v in entry["config"].items()}, graph=graph, name=entry["name"])
         elif entry["kind"] == "constant":

@@ -135,7 +135,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
             f"{np.shape(_raw(target))} differ; reshape one so they match"
         )
     d = ops.sub(input, target)
-    return reduce_loss(d * d, reduction)
+    return reduce_loss(ops.tensor_ops, d * d, reduction)
 
 
 def nll_loss(input, target, reduction: str = "mean") -> Tensor:
@@ -146,4 +146,4 @@ def nll_loss(input, target, reduction: str = "mean") -> Tensor:
         raise ValueError(f"nll_loss: input must be log-probabilities of shape (N, C), got {x.shape}")
     check_class_indices("nll_loss", t, *x.shape)
     picked = ops.getitem(input, (np.arange(x.shape[0]), t))
-    return reduce_loss(-picked, reduction)
+    return reduce_loss(ops.tensor_ops, -picked, reduction)

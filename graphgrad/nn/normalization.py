@@ -36,7 +36,7 @@ class BatchNorm1d(Module):
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def forward(self, x) -> Tensor:
-        shape = np.shape(getattr(x, "data", x))
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
         if len(shape) not in (2, 3) or shape[1] != self.num_features:
             raise ValueError(
                 f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "

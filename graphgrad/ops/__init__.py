@@ -1,90 +1,182 @@
-"""The op library's functional forms: `graphgrad.exp(x)`, `graphgrad.maximum(a, b)`, ...
+"""The op library: one Function class per op, one family a module, and the surface derived from them.
 
-Each takes tensors, arrays or Python numbers and returns a Tensor recorded for backward.
+`graphgrad.exp(x)`, `x.exp()`, `x + y`, `graphgrad.graph.exp(node)` and `node + 2` all come from
+the declarations on the op classes (see `surface.py`); nothing here is listed twice.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
+import sys
 
 import numpy as np
 
-from ..backend import sum_to as _sum_to_generic
-from .activations import LogSoftmax, LogSumExp, ReLU, Sigmoid, Softmax, Tanh
-from .arithmetic import (
-    Abs, Add, AsType, Clip, Div, Exp, Log, MatMul, Maximum, Minimum, Mul, Neg, Pow, PowScalar,
-    Sqrt, Sub, Where,
-)
-from .reductions import Max, Mean, Min, Sum
-from .shape import (
-    BroadcastTo, Concatenate, ExpandDims, GetItem, Reshape, ScatterAdd, Squeeze, Stack, Transpose,
-)
+from ..backend import namespace
+from . import activations, arithmetic, linear, losses, reductions, shape  # noqa: F401  (they register their ops)
+from ..autograd.function import NEW_OP_HOOKS
+from .surface import build, make_function, make_method, make_operators, public_ops
+from .shape import ScatterAdd
+
+FUNCTIONS, MEMBERS = build()
+globals().update(FUNCTIONS)
+_installed: list = []  # classes given the op methods (Tensor, Node): a later op is added to them too
 
 
-def add(x, y): return Add()(x, y)
-def sub(x, y): return Sub()(x, y)
-def mul(x, y): return Mul()(x, y)
-def div(x, y): return Div()(x, y)
-def neg(x): return Neg()(x)
-def matmul(x, w): return MatMul()(x, w)
-def exp(x): return Exp()(x)
-def log(x): return Log()(x)
-def sqrt(x): return Sqrt()(x)
-def abs(x): return Abs()(x)
-def tanh(x): return Tanh()(x)
-def sigmoid(x): return Sigmoid()(x)
-def relu(x): return ReLU()(x)
-def maximum(x, y): return Maximum()(x, y)
-def minimum(x, y): return Minimum()(x, y)
-def clip(x, min=None, max=None): return Clip(min, max)(x)
-def where(cond, x, y): return Where()(cond, x, y)
-def astype(x, dtype): return AsType(dtype)(x)
+def install_methods(cls: type) -> None:
+    """Give `cls` (Tensor, the static graph's Node) every op method and operator."""
+    for name, member in MEMBERS.items():
+        setattr(cls, name, member)
+    _installed.append(cls)
 
 
-def pow(x, y):
-    """x ** y; a Python-number exponent uses the cheaper x**c rule."""
-    if isinstance(y, (int, float)) and not isinstance(y, bool):
-        return PowScalar(y)(x)
-    return Pow()(x, y)
+def add_op(op: type) -> None:
+    """Add the surface of an op class defined after graphgrad was imported (a user's own op)."""
+    if not op.__dict__.get("name"):
+        return
+    names = (op.name, *op.aliases)
+    for name in names:
+        taken = FUNCTIONS.get(name)
+        if taken is not None and getattr(taken, "_op", None) is not op:
+            raise ValueError(f"{op.__qualname__}: the op name {name!r} is already taken by another op")
+    f = make_function(op)
+    f._op = op
+    members = {}
+    if op.method:
+        for name in ((op.name if op.method is True else op.method), *op.aliases):
+            members[name] = make_method(name, f)
+    if op.operator:
+        members.update(make_operators(op, f))
+    for name in names:
+        FUNCTIONS[name] = f
+        setattr(sys.modules[__name__], name, f)
+        top = sys.modules.get("graphgrad")
+        if top is not None and getattr(top, "_ops_exported", False):
+            setattr(top, name, f)
+    MEMBERS.update(members)
+    for cls in _installed:
+        for name, member in members.items():
+            setattr(cls, name, member)
+    for hook in _listeners:
+        hook(op, f)
 
 
-def sum(x, axis=None, keepdims=False): return Sum(axis, keepdims)(x)
-def mean(x, axis=None, keepdims=False): return Mean(axis, keepdims)(x)
-def max(x, axis=None, keepdims=False): return Max(axis, keepdims)(x)
-def min(x, axis=None, keepdims=False): return Min(axis, keepdims)(x)
-def logsumexp(x, axis=None, keepdims=False): return LogSumExp(axis, keepdims)(x)
-def softmax(x, axis=-1): return Softmax(axis)(x)
-def log_softmax(x, axis=-1): return LogSoftmax(axis)(x)
-
-
-def reshape(x, shape): return Reshape(tuple(shape) if not isinstance(shape, int) else (shape,))(x)
-def transpose(x, axes=None): return Transpose(axes)(x)
-def permute(x, axes): return Transpose(axes)(x)
-def broadcast_to(x, shape): return BroadcastTo(shape)(x)
-def expand_dims(x, axis): return ExpandDims(axis)(x)
-def squeeze(x, axis=None): return Squeeze(axis)(x)
-def concatenate(xs, axis=0): return Concatenate(axis)(*xs)
-def stack(xs, axis=0): return Stack(axis)(*xs)
+_listeners: list = []  # called with (op class, function) for every op added later (graphgrad.graph)
+NEW_OP_HOOKS.append(add_op)
 
 
 def swapaxes(x, a: int, b: int):
     """x with axes a and b exchanged."""
-    axes = list(range(np.ndim(getattr(x, "data", x))))
+    axes = list(range(len(x.shape)))
     axes[a], axes[b] = axes[b], axes[a]
-    return Transpose(tuple(axes))(x)
+    return transpose(x, tuple(axes))  # noqa: F821  (generated above)
 
 
-def getitem(x, index):
-    """x[index]; tensors inside the index are used by value."""
-    items = index if isinstance(index, tuple) else (index,)
-    items = tuple(getattr(i, "data", i) if hasattr(i, "creator") else i for i in items)
-    return GetItem(items if isinstance(index, tuple) else items[0])(x)
+class tensor_ops:
+    """What backward computes with under create_graph: graphgrad's functions, under the namespace's names."""
+
+    name, differentiable = "graphgrad", True
+    exp, log, sqrt, tanh, abs = exp, log, sqrt, tanh, abs  # noqa: F821
+    maximum, minimum, where, matmul = maximum, minimum, where, matmul  # noqa: F821
+    sigmoid, logsumexp, mean = sigmoid, logsumexp, mean  # noqa: F821
+    float32, float64, bool = np.float32, np.float64, np.bool_
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False, dtype=None):
+        return FUNCTIONS["sum"](x, axis, keepdims)
+
+    @staticmethod
+    def max(x, axis=None, keepdims=False):
+        return FUNCTIONS["max"](x, axis, keepdims)
+
+    @staticmethod
+    def reshape(x, shape):
+        return FUNCTIONS["reshape"](x, tuple(shape))
+
+    @staticmethod
+    def permute_dims(x, axes):
+        return FUNCTIONS["transpose"](x, tuple(axes))
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        return FUNCTIONS["broadcast_to"](x, tuple(shape))
+
+    @staticmethod
+    def expand_dims(x, axis):
+        return FUNCTIONS["expand_dims"](x, axis)
+
+    @staticmethod
+    def squeeze(x, axis=None):
+        return FUNCTIONS["squeeze"](x, axis)
+
+    @staticmethod
+    def concat(xs, axis=0):
+        return FUNCTIONS["concatenate"](list(xs), axis)
+
+    @staticmethod
+    def stack(xs, axis=0):
+        return FUNCTIONS["stack"](list(xs), axis)
+
+    @staticmethod
+    def astype(x, dtype, copy=True):
+        return FUNCTIONS["astype"](x, dtype) if getattr(x, "requires_grad", False) else _constant(
+            namespace(x.data).astype(x.data, namespace(x.data).dtype(dtype)))
+
+    @staticmethod
+    def sum_to(x, shape):
+        shape = tuple(shape)
+        if tuple(x.shape) == shape:
+            return x
+        lead = len(x.shape) - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+        return tensor_ops.reshape(tensor_ops.sum(x, axes, True), shape)
+
+    @staticmethod
+    def scatter_add(shape, index, values):
+        return ScatterAdd(tuple(shape), index)(values)
+
+    @staticmethod
+    def pick(x, t):
+        labels = t.data if hasattr(t, "creator") else t
+        return FUNCTIONS["getitem"](x, (np.arange(len(labels)), labels))
+
+    @staticmethod
+    def row_reducible(x):
+        return x
+
+    # Constants: functions of values that carry no gradient.
+    @staticmethod
+    def sign(x):
+        return _constant(namespace(x.data).sign(x.data))
+
+    @staticmethod
+    def zeros_like(x):
+        return _constant(namespace(x.data).zeros_like(x.data))
+
+    @staticmethod
+    def ones_like(x):
+        return _constant(namespace(x.data).ones_like(x.data))
+
+    @staticmethod
+    def isfinite(x):
+        return _constant(namespace(x.data).isfinite(x.data))
+
+    @staticmethod
+    def arange(*args, like=None, **kw):
+        data = like.data if hasattr(like, "creator") else like
+        return _constant(namespace(data).arange(*args, like=data, **kw) if data is not None else np.arange(*args, **kw))
+
+    @staticmethod
+    def dtype(name):
+        return np.dtype(name)
+
+    @staticmethod
+    def device(x):
+        data = x.data if hasattr(x, "creator") else x
+        return namespace(data).device(data)
 
 
-def scatter_add(shape, index, values): return ScatterAdd(tuple(shape), index)(values)
-def sum_to(x, shape): return _sum_to_generic(x, tuple(shape))
+def _constant(a):
+    from ..autograd.tensor import Tensor
+
+    return Tensor(a)
 
 
-# What backward computes with when create_graph=True: the same names as backend.array_ops.
-tensor_ops = SimpleNamespace(
-    exp=exp, log=log, broadcast_to=broadcast_to, sum_to=sum_to, scatter_add=scatter_add
-)
+__all__ = sorted(FUNCTIONS) + ["swapaxes", "tensor_ops", "install_methods", "add_op", "public_ops"]

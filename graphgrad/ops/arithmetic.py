@@ -1,24 +1,25 @@
 """Arithmetic and elementwise math: each op's forward beside its derivative.
 
 Broadcasting is undone by the engine (gradients are summed back to each input's shape), so
-backward here is the plain math.
+backward here is the plain math. `self.xp` is the array namespace of the inputs (NumPy, CuPy,
+any Array-API library), or graphgrad's own tensor functions when backward is differentiated.
 """
 from __future__ import annotations
-
-import numpy as np
 
 from ..autograd.function import Function
 
 
 def _no_broadcast(op: str, x, y) -> ValueError:
     return ValueError(
-        f"{op}: shapes {np.shape(x)} and {np.shape(y)} do not broadcast "
-        f"(trailing dimensions must be equal or 1)"
+        f"{op}: shapes {tuple(getattr(x, 'shape', ()))} and {tuple(getattr(y, 'shape', ()))} do not "
+        f"broadcast (trailing dimensions must be equal or 1)"
     )
 
 
 class Add(Function):
     """z = x + y.  dz/dx = dz/dy = 1: the add gate hands the upstream gradient to both inputs."""
+
+    name, operator, symbol, elementwise = "add", "add", "+", True
 
     def forward(self, x, y):
         try:
@@ -33,6 +34,8 @@ class Add(Function):
 class Sub(Function):
     """z = x - y.  dz/dx = 1, dz/dy = -1."""
 
+    name, operator, symbol, elementwise = "sub", "sub", "−", True
+
     def forward(self, x, y):
         try:
             return x - y
@@ -46,36 +49,44 @@ class Sub(Function):
 class Mul(Function):
     """z = x * y.  dz/dx = y, dz/dy = x: the multiply gate swaps its inputs."""
 
+    name, operator, symbol, elementwise = "mul", "mul", "×", True
+
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.save_for_backward(x, y)
         try:
             return x * y
         except ValueError:
             raise _no_broadcast("mul", x, y) from None
 
     def backward(self, gz):
+        x, y = self.saved
         need_x, need_y = self.needs_input_grad[:2]
-        return (gz * self.y if need_x else None), (gz * self.x if need_y else None)
+        return (gz * y if need_x else None), (gz * x if need_y else None)
 
 
 class Div(Function):
     """z = x / y.  dz/dx = 1/y, dz/dy = -x/y²."""
 
+    name, operator, symbol, elementwise = "div", "truediv", "÷", True
+
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.save_for_backward(x, y)
         try:
             return x / y
         except ValueError:
             raise _no_broadcast("div", x, y) from None
 
     def backward(self, gz):
-        gx = gz / self.y
-        gy = -gx * self.x / self.y if self.needs_input_grad[1] else None
+        x, y = self.saved
+        gx = gz / y
+        gy = -gx * x / y if self.needs_input_grad[1] else None
         return gx, gy
 
 
 class Neg(Function):
     """z = -x.  dz/dx = -1."""
+
+    name, operator, symbol, elementwise = "neg", "neg", "−x", True
 
     def forward(self, x):
         return -x
@@ -87,184 +98,241 @@ class Neg(Function):
 class PowScalar(Function):
     """z = x**c for a constant c.  dz/dx = c·x^(c-1)."""
 
+    elementwise = True
+
     def __init__(self, c: float):
         self.c = c
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return x ** self.c
 
     def backward(self, gz):
-        return gz * self.c * self.x ** (self.c - 1)
+        (x,) = self.saved
+        return gz * self.c * x ** (self.c - 1)
 
 
 class Pow(Function):
     """z = x**y for tensors.  dz/dx = y·x^(y-1), dz/dy = z·log(x)."""
 
+    name, operator, symbol, elementwise = "pow", "pow", "**", True
+
+    @staticmethod
+    def function(x, y):
+        """x ** y; a Python-number exponent uses the cheaper x**c rule."""
+        if isinstance(y, (int, float)) and not isinstance(y, bool):
+            return PowScalar(y)(x)
+        return Pow()(x, y)
+
     def forward(self, x, y):
-        self.x, self.y = x, y
         try:
-            self.z = x ** y
+            z = x ** y
         except ValueError:
             raise _no_broadcast("pow", x, y) from None
-        return self.z
+        self.save_for_backward(x, y, z)
+        return z
 
     def backward(self, gz):
+        x, y, z = self.saved
         need_x, need_y = self.needs_input_grad[:2]
-        gx = gz * self.y * self.x ** (self.y - 1) if need_x else None
-        gy = gz * self.z * self.xp.log(self.x) if need_y else None
+        gx = gz * y * x ** (y - 1) if need_x else None
+        gy = gz * z * self.xp.log(x) if need_y else None
         return gx, gy
 
 
 class MatMul(Function):
     """z = x @ w.  dz/dx = gz @ wᵀ, dz/dw = xᵀ @ gz (batched over leading axes, 1-D as in NumPy)."""
 
+    name, operator, symbol = "matmul", "matmul", "@"
+
     def forward(self, x, w):
-        self.x, self.w = x, w
+        self.save_for_backward(x, w)
         try:
             return x @ w
         except ValueError:
             raise ValueError(
-                f"matmul: shapes {x.shape} and {w.shape} are not aligned: the last axis of the first "
-                f"must equal the {'second-to-last' if w.ndim > 1 else 'only'} axis of the second"
+                f"matmul: shapes {tuple(x.shape)} and {tuple(w.shape)} are not aligned: the last axis of "
+                f"the first must equal the {'second-to-last' if w.ndim > 1 else 'only'} axis of the second"
             ) from None
 
     def backward(self, gz):
-        x, w = self.x, self.w
+        x0, w0 = x, w = self.saved
+        xp = self.xp
         need_x, need_w = self.needs_input_grad[:2]
         if x.ndim == 1 and w.ndim == 1:
             return (gz * w if need_x else None), (gz * x if need_w else None)
         if x.ndim == 1:  # (n,) @ (..., n, m): treat x as a row
-            x, gz = x.reshape(1, -1), gz.reshape(gz.shape[:-1] + (1, gz.shape[-1]))
+            x, gz = xp.reshape(x, (1, -1)), xp.reshape(gz, tuple(gz.shape[:-1]) + (1, gz.shape[-1]))
         if w.ndim == 1:  # (..., k, n) @ (n,): treat w as a column
-            w, gz = w.reshape(-1, 1), gz.reshape(gz.shape + (1,))
+            w, gz = xp.reshape(w, (-1, 1)), xp.reshape(gz, tuple(gz.shape) + (1,))
         gx = gz @ w.mT if need_x else None
         gw = x.mT @ gz if need_w else None
-        if gx is not None and self.x.ndim == 1:
-            gx = gx.reshape(gx.shape[:-2] + (gx.shape[-1],))
-        if gw is not None and self.w.ndim == 1:
-            gw = gw.reshape(gw.shape[:-1])
+        if gx is not None and x0.ndim == 1:
+            gx = xp.reshape(gx, tuple(gx.shape[:-2]) + (gx.shape[-1],))
+        if gw is not None and w0.ndim == 1:
+            gw = xp.reshape(gw, tuple(gw.shape[:-1]))
         return gx, gw
 
 
 class Exp(Function):
     """y = eˣ.  dy/dx = y."""
 
+    name, method, symbol, elementwise = "exp", True, "exp", True
+
     def forward(self, x):
-        self.y = np.exp(x)
-        return self.y
+        y = self.xp.exp(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        return gy * self.y
+        (y,) = self.saved
+        return gy * y
 
 
 class Log(Function):
     """y = ln x.  dy/dx = 1/x."""
 
+    name, method, symbol, elementwise = "log", True, "log", True
+
     def forward(self, x):
-        self.x = x
-        return np.log(x)
+        self.save_for_backward(x)
+        return self.xp.log(x)
 
     def backward(self, gy):
-        return gy / self.x
+        (x,) = self.saved
+        return gy / x
 
 
 class Sqrt(Function):
     """y = √x.  dy/dx = 1/(2y)."""
 
+    name, method, symbol, elementwise = "sqrt", True, "√", True
+
     def forward(self, x):
-        self.y = np.sqrt(x)
-        return self.y
+        y = self.xp.sqrt(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        return gy / (2 * self.y)
+        (y,) = self.saved
+        return gy / (2 * y)
 
 
 class Abs(Function):
     """y = |x|.  dy/dx = sign(x) (0 at 0, as in PyTorch)."""
 
+    name, method, operator, symbol, elementwise = "abs", True, "abs", "|x|", True
+
     def forward(self, x):
-        self.sign = np.sign(x)
-        return np.abs(x)
+        self.save_for_backward(self.xp.sign(x))
+        return self.xp.abs(x)
 
     def backward(self, gy):
-        return gy * self.sign
+        (sign,) = self.saved
+        return gy * sign
 
 
 class Maximum(Function):
     """z = max(x, y) elementwise: the max gate routes the gradient to the larger input (ties split)."""
 
+    name, symbol, elementwise = "maximum", "max", True
+
     def forward(self, x, y):
+        xp = self.xp
         try:
-            z = np.maximum(x, y)
+            z = xp.maximum(x, y)
         except ValueError:
             raise _no_broadcast("maximum", x, y) from None
-        self.to_x = _share(x > y, x == y, z.dtype)
+        self.save_for_backward(_share(xp, x > y, x == y, z.dtype))
         return z
 
     def backward(self, gz):
-        return gz * self.to_x, gz * (1 - self.to_x)
+        (to_x,) = self.saved
+        return gz * to_x, gz * (1 - to_x)
 
 
 class Minimum(Function):
     """z = min(x, y) elementwise: the gradient goes to the smaller input (ties split)."""
 
+    name, symbol, elementwise = "minimum", "min", True
+
     def forward(self, x, y):
+        xp = self.xp
         try:
-            z = np.minimum(x, y)
+            z = xp.minimum(x, y)
         except ValueError:
             raise _no_broadcast("minimum", x, y) from None
-        self.to_x = _share(x < y, x == y, z.dtype)
+        self.save_for_backward(_share(xp, x < y, x == y, z.dtype))
         return z
 
     def backward(self, gz):
-        return gz * self.to_x, gz * (1 - self.to_x)
+        (to_x,) = self.saved
+        return gz * to_x, gz * (1 - to_x)
 
 
-def _share(wins, ties, dtype) -> np.ndarray:
+def _share(xp, wins, ties, dtype):
     """1 where the first input wins, 0.5 on ties, 0 elsewhere."""
-    return (wins + 0.5 * ties).astype(dtype)
+    return xp.astype(wins, dtype) + 0.5 * xp.astype(ties, dtype)
 
 
 class Clip(Function):
-    """y = min(max(x, lo), hi).  dy/dx = 1 inside [lo, hi], 0 outside."""
+    """y = min(max(x, min), max).  dy/dx = 1 inside [min, max], 0 outside."""
 
-    def __init__(self, lo=None, hi=None):
-        self.lo, self.hi = lo, hi
+    name, method, symbol, elementwise = "clip", True, "clip", True
+
+    def __init__(self, min=None, max=None):
+        self.min, self.max = min, max
 
     def forward(self, x):
-        inside = np.ones(x.shape, dtype=bool)
-        if self.lo is not None:
-            inside &= x >= self.lo
-        if self.hi is not None:
-            inside &= x <= self.hi
-        self.inside = inside
-        return np.clip(x, self.lo, self.hi)
+        xp = self.xp
+        inside = None
+        if self.min is not None:
+            inside = x >= self.min
+        if self.max is not None:
+            inside = x <= self.max if inside is None else inside & (x <= self.max)
+        self.save_for_backward(None if inside is None else xp.astype(inside, x.dtype))
+        return xp.clip(x, self.min, self.max)
 
     def backward(self, gy):
-        return gy * self.inside
+        (inside,) = self.saved
+        return gy if inside is None else gy * inside
 
 
 class Where(Function):
     """z = cond ? x : y.  The gradient goes to x where cond holds, to y elsewhere."""
 
+    name, symbol, elementwise = "where", "where", True
+
     def forward(self, cond, x, y):
-        self.cond = cond.astype(bool)
-        return np.where(self.cond, x, y)
+        xp = self.xp
+        cond = xp.astype(cond, xp.bool)
+        self.save_for_backward(cond)
+        try:
+            return xp.where(cond, x, y)
+        except ValueError:
+            raise ValueError(
+                f"where: shapes of condition {tuple(cond.shape)}, x {tuple(getattr(x, 'shape', ()))} and "
+                f"y {tuple(getattr(y, 'shape', ()))} do not broadcast"
+            ) from None
 
     def backward(self, gz):
-        return None, gz * self.cond, gz * ~self.cond
+        (cond,) = self.saved
+        zero = self.xp.zeros_like(gz)
+        return None, self.xp.where(cond, gz, zero), self.xp.where(cond, zero, gz)
 
 
 class AsType(Function):
     """y = x cast to another dtype.  dy/dx = 1 (cast back to x's dtype)."""
 
+    name, method, symbol, elementwise = "astype", True, "astype", True
+
     def __init__(self, dtype):
-        self.dtype = np.dtype(dtype)
+        self.dtype = dtype
 
     def forward(self, x):
+        xp = self.xp
         self.in_dtype = x.dtype
-        return x.astype(self.dtype)
+        return xp.astype(x, xp.dtype(self.dtype))
 
     def backward(self, gy):
-        return gy.astype(self.in_dtype)
+        return self.xp.astype(gy, self.in_dtype)

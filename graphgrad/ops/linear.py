@@ -15,32 +15,41 @@ from ..autograd.function import Function
 class Linear(Function):
     """y = x @ Wᵀ + b.  dy/dx·g = g @ W,  dy/dW·g = gᵀ @ x,  dy/db·g = Σₙ g."""
 
+    name, symbol = "linear", "Linear"
+
     def forward(self, x, w, b=None):
         if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
             raise ValueError(
-                f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}; the "
+                f"linear: input of shape {tuple(x.shape)} does not fit weight of shape {tuple(w.shape)}; the "
                 f"weight is (out_features, in_features), so the input's last axis must be {w.shape[-1]}"
             )
         if b is not None and b.shape != (w.shape[0],):
-            raise ValueError(f"linear: bias of shape {b.shape} must be ({w.shape[0]},) for weight {w.shape}")
-        self.x, self.w, self.has_bias = x, w, b is not None
-        self.w_column_major = not w.flags.c_contiguous
-        y = x @ w.T
+            raise ValueError(f"linear: bias of shape {tuple(b.shape)} must be ({w.shape[0]},) for weight {tuple(w.shape)}")
+        self.save_for_backward(x, w)
+        self.has_bias = b is not None
+        flags = getattr(w, "flags", None)
+        self.w_column_major = flags is not None and not flags.c_contiguous
+        y = x @ w.mT
         if b is not None:
-            y += b  # y is a fresh array, so adding in place is safe and saves an allocation
+            if flags is not None:
+                y += b  # y is a fresh ndarray, so adding in place is safe and saves an allocation
+            else:
+                y = y + b
         return y
 
     def backward(self, gy):
-        x, w = self.x, self.w
+        x0, w = self.saved
+        x = x0
+        xp = self.xp
         need = self.needs_input_grad
         if x.ndim != 2:  # leading axes (or a single vector) act as the batch
-            x, gy = x.reshape(-1, w.shape[1]), gy.reshape(-1, w.shape[0])
+            x, gy = xp.reshape(x, (-1, w.shape[1])), xp.reshape(gy, (-1, w.shape[0]))
         gx = gy @ w if need[0] else None
-        if gx is not None and self.x.ndim != 2:
-            gx = gx.reshape(self.x.shape)
+        if gx is not None and x0.ndim != 2:
+            gx = xp.reshape(gx, tuple(x0.shape))
         gw = None
         if need[1]:
-            gw = (x.T @ gy).T if self.w_column_major else gy.T @ x
+            gw = (x.mT @ gy).mT if self.w_column_major else gy.mT @ x
         if not self.has_bias:
             return gx, gw
-        return gx, gw, (gy.sum(axis=0) if need[2] else None)
+        return gx, gw, (xp.sum(gy, axis=0) if need[2] else None)

@@ -6,10 +6,13 @@ that underflowed to zero (logits of +/-1000 are fine).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..backend import array_ops, row_reducible
 from ..autograd.function import Function
+from ..backend import accumulator, to_numpy
+from ..backend.namespaces import _rows
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -23,8 +26,9 @@ def check_reduction(op: str, reduction: str) -> None:
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # same-size view of an int type
 
 
-def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> None:
+def check_class_indices(op: str, target, n: int, classes: int) -> None:
     """Raise naming `op` unless `target` holds n integer class indices in [0, classes)."""
+    target = target if isinstance(target, np.ndarray) else to_numpy(target)
     if target.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: class-index targets must be integers, got dtype {target.dtype}; "
@@ -47,119 +51,128 @@ def check_class_indices(op: str, target: np.ndarray, n: int, classes: int) -> No
         )
 
 
-def reduce_loss(loss, reduction: str):
-    """Reduce per-sample losses (an array or a Tensor) the way `reduction` says."""
+def reduce_loss(xp, loss, reduction: str):
+    """Reduce per-sample losses the way `reduction` says."""
     if reduction == "mean":
-        # On arrays sum()/size is mean() with less call overhead; on Tensors mean() is one node.
-        return loss.sum() / loss.size if isinstance(loss, np.ndarray) else loss.mean()
-    return loss.sum() if reduction == "sum" else loss
+        if xp.differentiable:
+            return xp.mean(loss)  # one graph node
+        return xp.sum(loss) / math.prod(loss.shape)  # sum / n: np.mean adds 2 µs of Python
+    return xp.sum(loss) if reduction == "sum" else loss
 
 
-def _scale(gy, reduction: str, n: int):
+def _scale(xp, gy, reduction: str, n: int):
     """The upstream gradient per sample, shaped to broadcast over the class axis."""
     if reduction == "mean":
         return gy / n
-    return gy if reduction == "sum" else gy.reshape(-1, 1)
-
-
-_ROWS: dict = {}
-
-
-def _rows(n: int) -> np.ndarray:
-    """0..n-1 for picking each row's target, cached (read-only) because every step asks for it."""
-    rows = _ROWS.get(n)
-    if rows is None:
-        rows = _ROWS[n] = np.arange(n)
-        rows.flags.writeable = False
-    return rows
+    return gy if reduction == "sum" else xp.reshape(gy, (-1, 1))
 
 
 class SoftmaxCrossEntropy(Function):
     """L = -Σ t·log softmax(x) per row, then reduced.  dL/dx = (softmax(x)·Σt - t) / N, i.e. (y - t) / N.
 
     The target is either class indices of shape (N,) or probabilities (one-hot or soft) of the
-    logits' shape (N, C).
+    logits' shape (N, C). Half-precision logits are computed in float32 and the loss cast back.
     """
+
+    name, symbol = "cross_entropy", "softmax\ncross-entropy"
 
     def __init__(self, reduction: str = "mean"):
         check_reduction("cross_entropy", reduction)
         self.reduction = reduction
 
     def forward(self, x, t):
+        xp = self.xp
         if x.ndim != 2:
             raise ValueError(
-                f"cross_entropy: logits must have shape (N, C), got {x.shape}; "
+                f"cross_entropy: logits must have shape (N, C), got {tuple(x.shape)}; "
                 f"reshape a single sample with x.reshape(1, -1)"
             )
         n, c = x.shape
-        self.x, self.t = x, t
-        self.soft = t.shape == x.shape
+        self.soft = tuple(t.shape) == tuple(x.shape)
         if not self.soft:
             check_class_indices("cross_entropy", t, n, c)
-        x = row_reducible(x)  # a local copy at most: self.x stays the input (create_graph finds it by identity)
-        shifted = x - x.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
-        e /= s
-        self.y = e  # softmax(x), kept for backward
-        log_s = np.log(s)
-        if self.soft:
-            self.log_y = shifted - log_s
-            loss = -(t * self.log_y).sum(axis=1)
+        self.in_dtype = in_dtype = x.dtype
+        if accumulator(x) is not None:
+            x = xp.astype(x, xp.float32)
+        x = xp.row_reducible(x)  # a local copy at most
+        shifted = x - xp.max(x, axis=1, keepdims=True)
+        e = xp.exp(shifted)
+        s = xp.sum(e, axis=1, keepdims=True)
+        if type(e) is np.ndarray:
+            e /= s  # e is this op's own array: dividing in place saves an allocation
+            y = e
         else:
-            loss = log_s[:, 0] - shifted[_rows(n), t]
-        return reduce_loss(loss, self.reduction)
+            y = e / s  # softmax(x), kept for backward
+        log_s = xp.log(s)
+        if self.soft:
+            log_y = shifted - log_s
+            loss = -xp.sum(t * log_y, axis=1)
+            self.save_for_backward(t, y, log_y)
+        else:
+            loss = log_s[:, 0] - xp.pick(shifted, t)
+            self.save_for_backward(t, y)
+        loss = reduce_loss(xp, loss, self.reduction)
+        return loss if loss.dtype == in_dtype else xp.astype(xp.asarray(loss), in_dtype)
 
     def backward(self, gy):
-        n = self.x.shape[0]
-        scale = _scale(gy, self.reduction, n)
+        t, y = self.saved[:2]
+        xp = self.xp
+        n = y.shape[0]
+        scale = _scale(xp, gy, self.reduction, n)
         need_x, need_t = self.needs_input_grad[:2]
-        if self.xp is array_ops:  # the fast path, on arrays
-            y = self.y
-        else:  # under create_graph: softmax rebuilt from the recorded logits so it is differentiable
-            y = (self.x - self.x.logsumexp(axis=1, keepdims=True)).exp()
+        if xp.differentiable:  # under create_graph: softmax rebuilt from the recorded logits
+            x = self.inputs[0]
+            log_y = x - xp.logsumexp(x, axis=1, keepdims=True)
+            y = xp.exp(log_y)
         gx = gt = None
         if self.soft:
             if need_x:
-                gx = (y * self.t.sum(axis=1, keepdims=True) - self.t) * scale
+                gx = (y * xp.sum(t, axis=1, keepdims=True) - t) * scale
             if need_t:
-                log_y = self.log_y if self.xp is array_ops else (self.x - self.x.logsumexp(axis=1, keepdims=True))
-                gt = -log_y * scale
+                gt = -(log_y if xp.differentiable else self.saved[2]) * scale
         elif need_x:
-            if self.xp is array_ops:
+            if type(y) is np.ndarray:
                 gx = y * scale  # a new array: subtracting the one-hot part in place is safe
-                gx[_rows(n), self.t] -= scale if np.ndim(scale) == 0 else scale[:, 0]
+                gx[_rows(n), t] -= scale if np.ndim(scale) == 0 else scale[:, 0]
             else:
-                labels = getattr(self.t, "data", self.t)  # the engine showed us the label Tensor
-                gx = (y - np.eye(y.shape[1], dtype=y.dtype)[labels]) * scale
+                labels = t.data if hasattr(t, "creator") else t
+                hot = xp.astype(labels[:, None] == xp.arange(y.shape[1], like=labels)[None, :], y.dtype)
+                gx = (y - hot) * scale
+        if gx is not None and gx.dtype != self.in_dtype:
+            gx = xp.astype(gx, self.in_dtype)
         return gx, gt
 
 
 class BinaryCrossEntropyWithLogits(Function):
     """L = -[t·log σ(x) + (1-t)·log(1-σ(x))], then reduced.  dL/dx = (σ(x) - t) / N, dL/dt = -x / N."""
 
+    name, symbol = "binary_cross_entropy_with_logits", "σ\nBCE"
+
     def __init__(self, reduction: str = "mean"):
         check_reduction("binary_cross_entropy_with_logits", reduction)
         self.reduction = reduction
 
     def forward(self, x, t):
-        if t.shape != x.shape:
+        xp = self.xp
+        if tuple(t.shape) != tuple(x.shape):
             raise ValueError(
-                f"binary_cross_entropy_with_logits: target of shape {t.shape} must match input of "
-                f"shape {x.shape}"
+                f"binary_cross_entropy_with_logits: target of shape {tuple(t.shape)} must match input of "
+                f"shape {tuple(x.shape)}"
             )
-        self.x, self.t = x, t
-        self.p = 0.5 * (1 + np.tanh(0.5 * x))  # σ(x) without overflow
+        p = 0.5 * (1 + xp.tanh(0.5 * x))  # σ(x) without overflow
+        self.save_for_backward(x, t, p)
         # max(x, 0) - x·t + log(1 + e^-|x|): the stable form of the loss
-        loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
-        return reduce_loss(loss, self.reduction)
+        loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+        return reduce_loss(xp, loss, self.reduction)
 
     def backward(self, gy):
-        n = self.x.size
+        x, t, p = self.saved
+        xp = self.xp
+        n = math.prod(x.shape)
         scale = gy / n if self.reduction == "mean" else gy
-        p = self.p if self.xp is array_ops else self.x.sigmoid()
+        if xp.differentiable:
+            p = xp.sigmoid(x)
         need_x, need_t = self.needs_input_grad[:2]
-        gx = (p - self.t) * scale if need_x else None
-        gt = -self.x * scale if need_t else None
+        gx = (p - t) * scale if need_x else None
+        gt = -x * scale if need_t else None
         return gx, gt
-

@@ -1,4 +1,8 @@
-"""Reductions over axes: sum, mean, max, min. Their backward spreads the gradient back out."""
+"""Reductions over axes: sum, mean, max, min. Their backward spreads the gradient back out.
+
+Half-precision inputs are accumulated in float32 and the result cast back, as PyTorch does
+(a float16 sum of 100,000 ones overflows to inf).
+"""
 from __future__ import annotations
 
 import math
@@ -6,6 +10,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import accumulator
 
 
 def normalize_axis(op: str, axis, ndim: int) -> tuple:
@@ -14,9 +19,14 @@ def normalize_axis(op: str, axis, ndim: int) -> tuple:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % max(ndim, 1) for a in axes))
+    out = tuple(sorted(int(a) % max(ndim, 1) for a in axes))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return out
 
 
 class _Reduction(Function):
@@ -30,56 +40,66 @@ class _Reduction(Function):
         axes = normalize_axis(type(self).__name__.lower(), self.axis, x.ndim)
         return tuple(1 if i in axes else n for i, n in enumerate(x.shape))
 
-    def _expand(self, g):
-        """Upstream gradient reshaped so it broadcasts against the input."""
-        return g.reshape(self.kept)
-
 
 class Sum(_Reduction):
     """y = Σ x over axis.  dy/dx = 1: the gradient is copied to every summed element."""
 
+    name, method, symbol = "sum", True, "Σ"
+
     def forward(self, x):
-        self.shape, self.kept = x.shape, self._kept_shape(x)
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        self.in_shape, self.kept = x.shape, self._kept_shape(x)
+        acc = accumulator(x)
+        y = self.xp.sum(x, axis=self.axis, keepdims=self.keepdims, dtype=acc)
+        return y if acc is None else self.xp.astype(y, x.dtype)
 
     def backward(self, gy):
-        return self.xp.broadcast_to(self._expand(gy), self.shape)
+        xp = self.xp
+        return xp.broadcast_to(xp.reshape(gy, self.kept), self.in_shape)
 
 
 class Mean(_Reduction):
     """y = Σ x / n over axis.  dy/dx = 1/n."""
 
+    name, method, symbol = "mean", True, "mean"
+
     def forward(self, x):
-        self.shape, self.kept = x.shape, self._kept_shape(x)
-        self.n = x.size // max(math.prod(self.kept), 1)  # 0 for an empty axis: the mean is nan, as in NumPy
-        return x.sum(axis=self.axis, keepdims=self.keepdims) / self.n  # np.mean adds 2 µs of Python
+        self.in_shape, self.kept = x.shape, self._kept_shape(x)
+        self.n = math.prod(x.shape) // max(math.prod(self.kept), 1)  # 0 for an empty axis: nan, as in NumPy
+        acc = accumulator(x)
+        y = self.xp.sum(x, axis=self.axis, keepdims=self.keepdims, dtype=acc) / self.n  # np.mean adds 2 µs
+        return y if acc is None else self.xp.astype(y, x.dtype)
 
     def backward(self, gy):
-        return self.xp.broadcast_to(self._expand(gy) / self.n, self.shape)
+        xp = self.xp
+        return xp.broadcast_to(xp.reshape(gy, self.kept) / self.n, self.in_shape)
 
 
 class Max(_Reduction):
     """y = max x over axis.  dy/dx = 1 at the maximum (shared equally among ties), 0 elsewhere."""
 
-    pick = staticmethod(np.max)
+    name, method, symbol = "max", True, "max"
+    pick = "max"
 
     def forward(self, x):
-        if x.size == 0:
-            raise ValueError(f"{type(self).__name__.lower()}: cannot reduce an empty tensor of shape {x.shape}")
+        xp = self.xp
+        if math.prod(x.shape) == 0:
+            raise ValueError(f"{self.pick}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
         self.kept = self._kept_shape(x)
-        y = self.pick(x, axis=self.axis, keepdims=True)
-        hit = x == y
-        self.share = (hit / hit.sum(axis=self.axis, keepdims=True)).astype(x.dtype)
+        y = getattr(xp, self.pick)(x, axis=self.axis, keepdims=True)
+        hit = xp.astype(x == y, x.dtype)
+        self.save_for_backward(hit / xp.sum(hit, axis=self.axis, keepdims=True))
         if self.keepdims:
             return y
-        axes = normalize_axis("max", self.axis, x.ndim)
-        return y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+        axes = normalize_axis(self.pick, self.axis, x.ndim)
+        return xp.reshape(y, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
     def backward(self, gy):
-        return self._expand(gy) * self.share
+        (share,) = self.saved
+        return self.xp.reshape(gy, self.kept) * share
 
 
 class Min(Max):
     """y = min x over axis.  dy/dx = 1 at the minimum (shared equally among ties), 0 elsewhere."""
 
-    pick = staticmethod(np.min)
+    name, method, symbol = "min", True, "min"
+    pick = "min"

@@ -1,60 +1,87 @@
 """Shape operations: they move elements around, so backward moves the gradient back."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
 
 
+def _shape_arg(shape) -> tuple:
+    """reshape(2, 3), reshape((2, 3)) and reshape([2, 3]) all mean the shape (2, 3)."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
 class Reshape(Function):
     """y = x viewed in a new shape.  Backward reshapes the gradient back."""
+
+    name, method, symbol = "reshape", True, "reshape"
 
     def __init__(self, shape: tuple):
         self.shape = shape
 
+    @staticmethod
+    def function(x, *shape):
+        """x's values in a new shape (one -1 allowed): `reshape(x, 2, 3)` or `reshape(x, (2, 3))`."""
+        return Reshape(_shape_arg(shape))(x)
+
     def forward(self, x):
-        self.in_shape = x.shape
+        self.in_shape = tuple(x.shape)
         try:
-            return x.reshape(self.shape)
+            return self.xp.reshape(x, self.shape)
         except ValueError:
             raise ValueError(
-                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
-                f"into shape {self.shape}"
+                f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} ({math.prod(x.shape)} "
+                f"elements) into shape {self.shape}"
             ) from None
 
     def backward(self, gy):
-        return gy.reshape(self.in_shape)
+        return self.xp.reshape(gy, self.in_shape)
 
 
 class Transpose(Function):
     """y = x with its axes permuted.  Backward applies the inverse permutation."""
 
+    name, method, aliases, symbol = "transpose", True, ("permute",), "T"
+
     def __init__(self, axes=None):
         self.axes = axes
 
+    @staticmethod
+    def function(x, *axes):
+        """Permute axes (all reversed when none are given): `transpose(x, 1, 0)` or `transpose(x, (1, 0))`."""
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
+            axes = axes[0]
+        return Transpose(None if axes is None or axes == () else tuple(int(a) for a in axes))(x)
+
     def forward(self, x):
         axes = tuple(reversed(range(x.ndim))) if self.axes is None else tuple(self.axes)
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor of shape {x.shape}")
-        self.perm = axes
-        return x.transpose(axes)
+        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
+            raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor of shape {tuple(x.shape)}")
+        self.perm = tuple(a % max(x.ndim, 1) for a in axes)
+        return self.xp.permute_dims(x, self.perm)
 
     def backward(self, gy):
-        return gy.transpose(tuple(np.argsort([a % gy.ndim for a in self.perm])))
+        return self.xp.permute_dims(gy, tuple(int(i) for i in np.argsort(self.perm)))
 
 
 class BroadcastTo(Function):
     """y = x repeated to a larger shape.  dy/dx sums the gradient over the repeats."""
 
+    name, method, symbol = "broadcast_to", True, "broadcast"
+
     def __init__(self, shape: tuple):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        self.in_shape = x.shape
+        self.in_shape = tuple(x.shape)
         try:
-            return np.broadcast_to(x, self.shape)
+            return self.xp.broadcast_to(x, self.shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {self.shape}") from None
+            raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(x.shape)} to {self.shape}") from None
 
     def backward(self, gy):
         return self.xp.sum_to(gy, self.in_shape)
@@ -63,47 +90,62 @@ class BroadcastTo(Function):
 class ExpandDims(Function):
     """y = x with a new axis of size 1.  Backward removes it."""
 
+    name, method, symbol = "expand_dims", True, "expand_dims"
+
     def __init__(self, axis: int):
         self.axis = axis
 
     def forward(self, x):
-        self.in_shape = x.shape
-        return np.expand_dims(x, self.axis)
+        self.in_shape = tuple(x.shape)
+        if not isinstance(self.axis, (int, np.integer)) or not -x.ndim - 1 <= self.axis <= x.ndim:
+            raise ValueError(f"expand_dims: axis {self.axis!r} is out of range for a tensor with {x.ndim} dimensions")
+        return self.xp.expand_dims(x, axis=int(self.axis))
 
     def backward(self, gy):
-        return gy.reshape(self.in_shape)
+        return self.xp.reshape(gy, self.in_shape)
 
 
 class Squeeze(Function):
     """y = x without axes of size 1.  Backward puts them back."""
 
+    name, method, symbol = "squeeze", True, "squeeze"
+
     def __init__(self, axis=None):
         self.axis = axis
 
     def forward(self, x):
-        self.in_shape = x.shape
+        self.in_shape = tuple(x.shape)
         try:
-            return np.squeeze(x, self.axis)
+            return self.xp.squeeze(x, axis=self.axis)
         except ValueError:
-            raise ValueError(f"squeeze: axis {self.axis} of shape {x.shape} does not have size 1") from None
+            raise ValueError(f"squeeze: axis {self.axis} of shape {tuple(x.shape)} does not have size 1") from None
 
     def backward(self, gy):
-        return gy.reshape(self.in_shape)
+        return self.xp.reshape(gy, self.in_shape)
 
 
 class GetItem(Function):
     """y = x[index] (ints, slices, masks, integer arrays).  Backward scatters the gradient back,
     adding where an element was picked more than once."""
 
+    name, operator, symbol = "getitem", "getitem", "[ ]"
+
     def __init__(self, index):
         self.index = index
 
+    @staticmethod
+    def function(x, index):
+        """x[index]; tensors inside the index are used by value."""
+        items = index if isinstance(index, tuple) else (index,)
+        items = tuple(getattr(i, "data", i) if hasattr(i, "creator") else i for i in items)
+        return GetItem(items if isinstance(index, tuple) else items[0])(x)
+
     def forward(self, x):
-        self.in_shape = x.shape
+        self.in_shape = tuple(x.shape)
         try:
             return x[self.index]
         except IndexError as err:
-            raise IndexError(f"getitem: {err} (tensor shape {x.shape})") from None
+            raise IndexError(f"getitem: {err} (tensor shape {tuple(x.shape)})") from None
 
     def backward(self, gy):
         return self.xp.scatter_add(self.in_shape, self.index, gy)
@@ -112,13 +154,13 @@ class GetItem(Function):
 class ScatterAdd(Function):
     """y = zeros(shape) with x added at index: the adjoint of GetItem (used for its gradient)."""
 
+    symbol = "scatter+"
+
     def __init__(self, shape: tuple, index):
-        self.shape, self.index = shape, index
+        self.shape, self.index = tuple(shape), index
 
     def forward(self, x):
-        out = np.zeros(self.shape, dtype=x.dtype)
-        np.add.at(out, self.index, x)
-        return out
+        return self.xp.scatter_add(self.shape, self.index, x)
 
     def backward(self, gy):
         return gy[self.index]
@@ -127,16 +169,18 @@ class ScatterAdd(Function):
 class Concatenate(Function):
     """y = the inputs joined along an existing axis.  Backward slices the gradient apart."""
 
+    name, aliases, symbol = "concatenate", ("cat", "concat"), "concat"
+
     def __init__(self, axis: int = 0):
         self.axis = axis
 
     def forward(self, *xs):
         try:
-            y = np.concatenate(xs, axis=self.axis)
-        except ValueError as err:
-            raise ValueError(f"concatenate: {err}; input shapes {[x.shape for x in xs]}") from None
+            y = self.xp.concat(xs, axis=self.axis)
+        except (ValueError, IndexError) as err:
+            raise ValueError(f"concatenate: {err}; input shapes {[tuple(x.shape) for x in xs]}") from None
         self.ax = self.axis % y.ndim
-        self.bounds = np.cumsum([0] + [x.shape[self.ax] for x in xs])
+        self.bounds = [int(b) for b in np.cumsum([0] + [x.shape[self.ax] for x in xs])]
         return y
 
     def backward(self, gy):
@@ -147,14 +191,16 @@ class Concatenate(Function):
 class Stack(Function):
     """y = the inputs joined along a new axis.  Backward takes each slice of the gradient."""
 
+    name, symbol = "stack", "stack"
+
     def __init__(self, axis: int = 0):
         self.axis = axis
 
     def forward(self, *xs):
         try:
-            y = np.stack(xs, axis=self.axis)
-        except ValueError as err:
-            raise ValueError(f"stack: {err}; input shapes {[x.shape for x in xs]}") from None
+            y = self.xp.stack(xs, axis=self.axis)
+        except (ValueError, IndexError) as err:
+            raise ValueError(f"stack: {err}; input shapes {[tuple(x.shape) for x in xs]}") from None
         self.ax, self.n = self.axis % y.ndim, len(xs)
         return y
 

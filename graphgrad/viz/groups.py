@@ -16,8 +16,14 @@ from ..autograd.tensor import Tensor
 # Function -> group name; weak so that tagging a graph never keeps it alive.
 _MISSING = object()
 _GROUP_OF: "weakref.WeakKeyDictionary[Function, str]" = weakref.WeakKeyDictionary()
-# Parameter -> its dotted name in the model ("fc1.weight"), for labels; the tensor's own name wins.
-_PARAM_NAME: "weakref.WeakKeyDictionary[Tensor, str]" = weakref.WeakKeyDictionary()
+# id(parameter) -> (weak reference, its dotted name "fc1.weight"), for labels; the tensor's own name
+# wins. Keyed by identity: a Tensor's == compares values, so it cannot key a WeakKeyDictionary.
+_PARAM_NAME: dict = {}
+
+
+def _name_param(t: Tensor, name: str) -> None:
+    key = id(t)
+    _PARAM_NAME[key] = (weakref.ref(t, lambda _, key=key: _PARAM_NAME.pop(key, None)), name)
 
 
 def group_of(fn: Function) -> str | None:
@@ -27,7 +33,8 @@ def group_of(fn: Function) -> str | None:
 
 def label_of(t: Tensor) -> str | None:
     """A tensor's name, or the dotted name `record_modules` found for a parameter, or None."""
-    return t.name or _PARAM_NAME.get(t)
+    entry = _PARAM_NAME.get(id(t))
+    return t.name or (entry[1] if entry is not None and entry[0]() is t else None)
 
 
 def group(name: str, outputs, inputs: Iterable = ()) -> None:
@@ -57,7 +64,7 @@ def record_modules(model, prefix: str | None = None) -> Iterator[None]:
     patched = []
     root_name = prefix or type(model).__name__
     for name, param in model.named_parameters():
-        _PARAM_NAME[param] = name
+        _name_param(param, name)
     for path, module in model.named_modules():
         label = f"{path} ({type(module).__name__})" if path else root_name
         own = vars(module).get("forward", _MISSING)  # a forward set on the instance is put back

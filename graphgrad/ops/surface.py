@@ -1,0 +1,133 @@
+"""The public surface derived from the op declarations: functions, tensor methods and operators.
+
+Every op class that declares a `name` becomes a function (`graphgrad.exp`, `graphgrad.sum`, ...)
+whose signature is the op's inputs (its `forward` arguments) followed by its configuration (its
+`__init__` arguments); an op may instead give a hand-written `function` (a staticmethod).
+`method` adds the same function as a method of every class passed to `install_methods`
+(Tensor and the static graph's Node), `operator` its Python operators. Functions and methods
+are compiled with exact signatures, so they cost what a hand-written wrapper costs.
+"""
+from __future__ import annotations
+
+import inspect
+
+from ..autograd.function import Function, init_parameters
+
+_EMPTY = inspect.Parameter.empty
+UNARY_OPERATORS = {"neg", "abs", "pos", "invert"}
+
+
+def public_ops() -> list[type]:
+    """Op classes that declare a public name, in definition order."""
+    return [cls for cls in Function.registry.values() if cls.__dict__.get("name")]
+
+
+def make_function(cls: type):
+    """The functional form of op `cls`: inputs, then configuration, building and calling the op."""
+    own = cls.__dict__.get("function")
+    if own is not None:
+        f = own.__func__ if isinstance(own, staticmethod) else own
+        f.__name__ = cls.name
+        f.__qualname__ = cls.name
+        return f
+    fwd = list(inspect.signature(cls.forward).parameters.values())[1:]
+    params, inputs, optional, env = [], [], [], {"_cls": cls}
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in fwd)
+    for p in fwd:
+        if p.kind is p.VAR_POSITIONAL:
+            params.append(p.name)  # a sequence of inputs: concatenate(xs, axis)
+        elif p.default is _EMPTY:
+            params.append(p.name)
+            inputs.append(p.name)
+        else:
+            params.append(f"{p.name}=None")
+            optional.append(p.name)
+    init = inspect.signature(cls.__init__) if cls.__init__ is not object.__init__ else None
+    config = []
+    for i, name in enumerate(init_parameters(cls)):
+        default = init.parameters[name].default
+        if default is _EMPTY:
+            params.append(name)
+        else:
+            env[f"_d{i}"] = default
+            params.append(f"{name}=_d{i}")
+        config.append(name)
+    make = f"_cls({', '.join(config)})"
+    if variadic:
+        call = f"{make}(*{fwd[0].name})"
+    elif optional:
+        present = " + ".join(f"(({o},) if {o} is not None else ())" for o in optional)
+        call = f"{make}(*(({', '.join(inputs)},) + {present}))"
+    else:
+        call = f"{make}({', '.join(inputs)})"
+    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
+    src = f"def {cls.name}({', '.join(params)}):\n    return {call}\n"
+    exec(compile(src, f"<graphgrad.ops {cls.name}>", "exec"), env)
+    f = env[cls.name]
+    f.__doc__ = doc
+    f.__module__ = "graphgrad"
+    return f
+
+
+def make_method(name: str, f):
+    """A method calling `f(self, ...)` with f's signature minus its first argument."""
+    sig = inspect.signature(f)
+    params, call, env = [], [], {"_f": f}
+    star = False
+    for i, p in enumerate(list(sig.parameters.values())[1:]):
+        if p.kind is p.VAR_POSITIONAL:
+            params.append(f"*{p.name}")
+            call.append(f"*{p.name}")
+            star = True
+        elif p.kind is p.VAR_KEYWORD:
+            params.append(f"**{p.name}")
+            call.append(f"**{p.name}")
+        else:
+            if p.kind is p.KEYWORD_ONLY and not star:
+                params.append("*")
+                star = True
+            if p.default is _EMPTY:
+                params.append(p.name)
+            else:
+                env[f"_d{i}"] = p.default
+                params.append(f"{p.name}=_d{i}")
+            call.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
+    src = f"def {name}(self{''.join(', ' + p for p in params)}):\n    return _f(self{''.join(', ' + c for c in call)})\n"
+    exec(compile(src, f"<graphgrad.ops method {name}>", "exec"), env)
+    m = env[name]
+    m.__doc__ = f.__doc__
+    return m
+
+
+def make_operators(cls: type, f) -> dict:
+    """Python operators of op `cls`: __op__ and the reflected __rop__, or the unary __op__."""
+    op = cls.operator
+    if op in UNARY_OPERATORS:
+        return {f"__{op}__": _compile(f"def __{op}__(self):\n    return _f(self)\n", f)}
+    if op == "getitem":
+        return {"__getitem__": _compile("def __getitem__(self, index):\n    return _f(self, index)\n", f)}
+    return {
+        f"__{op}__": _compile(f"def __{op}__(self, other):\n    return _f(self, other)\n", f),
+        f"__r{op}__": _compile(f"def __r{op}__(self, other):\n    return _f(other, self)\n", f),
+    }
+
+
+def _compile(src: str, f):
+    env = {"_f": f}
+    exec(compile(src, "<graphgrad.ops operator>", "exec"), env)
+    return next(v for k, v in env.items() if k != "_f" and callable(v) and not k.startswith("__builtins"))
+
+
+def build() -> tuple[dict, dict]:
+    """(functions by public name, methods and operators by attribute name) for every public op."""
+    functions, members = {}, {}
+    for cls in public_ops():
+        f = make_function(cls)
+        for name in (cls.name, *cls.aliases):
+            functions[name] = f
+        if cls.method:
+            for name in ((cls.name if cls.method is True else cls.method), *cls.aliases):
+                members[name] = make_method(name, f)
+        if cls.operator:
+            members.update(make_operators(cls, f))
+    return functions, members
