@@ -5,6 +5,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx", reason="onnx is not installed (pip install 'graphgrad[onnx]')")
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install 'graphgrad[onnx]')")
@@ -108,6 +110,47 @@ def test_export_matches_onnx_runtime_and_imports_back(name, opset, tmp_path):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
         for a, b in zip(_outputs(imported(x)), ours):  # round trip: the same ops, the same numbers
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+_bounds = st.one_of(st.none(), st.integers(-7, 7))
+_axis_item = st.one_of(
+    st.integers(-5, 4),
+    st.builds(slice, _bounds, _bounds, st.sampled_from([None, 1, 2, -1, -2])),
+    st.lists(st.integers(-5, 4), min_size=1, max_size=4),
+    st.none(),
+)
+
+
+class Indexing(nn.Module):
+    def __init__(self, index):
+        super().__init__()
+        self.index = index
+
+    def forward(self, x):
+        return x[self.index] * 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.one_of(st.just(slice(None)), st.just(Ellipsis), st.integers(-3, 2),
+                       st.builds(slice, _bounds, _bounds, st.sampled_from([None, 1, -1]))),
+       items=st.lists(_axis_item, min_size=1, max_size=3))
+def test_indexing_exports_like_numpy(batch, items):
+    """Ints, slices (any step), None, one integer array, '...', on the dynamic batch axis and the others."""
+    if sum(isinstance(i, list) for i in items) > 1 or sum(i is not None for i in items) > 2:
+        return
+    index = (batch,) + tuple(np.array(i) if isinstance(i, list) else i for i in items)
+    model = Indexing(index)
+    try:
+        session = _session(gonnx.export(model, _randn(3, (5, 6), 0), io.BytesIO()))
+    except ONNXError as err:  # refused, never wrong: NumPy moves the axes of an array and an int apart,
+        if "mixes integer arrays and ints" in str(err):
+            assert any(isinstance(i, np.ndarray) for i in index) and any(isinstance(i, int) for i in index)
+        else:  # or clamps a negative step's start below -size differently from ONNX on the batch axis
+            assert "ONNX and NumPy differ" in str(err) and batch.step == -1 and batch.start < 0
+        return
+    for n in (3, 4):
+        x = _randn(n, (5, 6), n)
+        np.testing.assert_array_equal(session.run(None, {"input": x})[0], x[index])
 
 
 def test_modules_export_as_one_onnx_node_each(tmp_path):
@@ -319,3 +362,44 @@ def test_export_refuses_ops_without_mapping_and_input_dependent_constants(tmp_pa
     with pytest.raises(ONNXError, match="opset_version 12 is not supported"):
         gonnx.export(model, _randn(2, (4,), 0), tmp_path / "m.onnx", opset_version=12)
     assert not (tmp_path / "m.onnx").exists()
+
+
+# ---- the command line ---------------------------------------------------------------------------
+def _checkpoint(directory, model_name="mlp"):
+    from graphgrad.cli.train import build_model
+    from graphgrad.train import save_checkpoint
+
+    meta = {"model": model_name, "architecture": [784, 32, 10], "dtype": "float32", "seed": 0, "weight_init_std": 0.01}
+    model = build_model(meta)
+    for p in model.parameters():  # not the freshly built weights: export must read the checkpoint's
+        p.data[...] = np.random.default_rng(p.size).standard_normal(p.shape) * 0.05
+    save_checkpoint(directory, {"meta": meta, "model": model.state_dict(), "iteration": 7})
+    return model
+
+
+def test_cli_export_writes_a_checked_file(tmp_path, capsys):
+    from graphgrad.cli import main
+
+    model = _checkpoint(tmp_path / "run")
+    assert main(["export", "--checkpoint", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"wrote {tmp_path / 'm.onnx'} (3 nodes, opset 17, input (batch, 784) float32)")
+    assert out[1].startswith("ONNX Runtime agrees with graphgrad to ") and float(out[1].split()[6]) < 1e-5
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    x = _randn(4, (784,), 0)
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], model(gg.tensor(x)).data, rtol=1e-5, atol=1e-5)
+
+
+def test_cli_export_bad_input_is_one_line_and_status_2(tmp_path, capsys):
+    from graphgrad.cli import main
+
+    assert main(["export", "--checkpoint", str(tmp_path / "none"), "--onnx", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("graphgrad export: error: no checkpoint in")
+    _checkpoint(tmp_path / "run")
+    (tmp_path / "taken").mkdir()
+    args = ["export", "--checkpoint", str(tmp_path / "run"), "--onnx", str(tmp_path / "taken")]
+    assert main(args) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert main(args[:-1] + [str(tmp_path / "m.onnx"), "--opset", "7"]) == 2
+    assert "opset_version 7 is not supported" in capsys.readouterr().err

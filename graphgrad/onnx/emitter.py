@@ -38,6 +38,10 @@ class Emitter:
         self._taken.add(name)
         return name
 
+    def is_named(self, value: Value) -> bool:
+        """True once `value` has an ONNX name."""
+        return id(value) in self._names
+
     def name(self, value: Value) -> str:
         """The ONNX name of `value`, writing its initializer or Constant node on first use."""
         name = self._names.get(id(value))

@@ -6,7 +6,6 @@ initializers, and the input's first axis is dynamic ("batch") unless `dynamic_ax
 """
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
@@ -98,7 +97,7 @@ def _write(onnx, trace: Trace, path, input_names, output_names, dynamic_axes, op
         e.bind(value, name)
     copies = []  # outputs that are not an op's own output (an input, a weight, or the same value twice)
     for value, name in zip(trace.outputs, output_names):
-        if value.role == "op" and e._names.get(id(value)) is None:
+        if value.role == "op" and not e.is_named(value):
             e.bind(value, name)
         else:
             copies.append((value, name))
@@ -137,11 +136,11 @@ def _write(onnx, trace: Trace, path, input_names, output_names, dynamic_axes, op
 
     model = helper.make_model(graph, opset_imports=opsets, producer_name="graphgrad", producer_version=__version__)
     model.ir_version = helper.find_min_ir_version_for(opsets)
-    if any(v.twin_shape is None for v in trace.outputs):
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-        for out, found in zip(model.graph.output, inferred.graph.output):
-            out.CopyFrom(found)
     try:
+        if any(v.twin_shape is None for v in trace.outputs):
+            inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+            for out, found in zip(model.graph.output, inferred.graph.output):
+                out.CopyFrom(found)
         onnx.checker.check_model(model, full_check=True)
     except Exception as err:  # checker and shape-inference errors alike: a bug in an exporter
         raise ONNXError(f"export: the ONNX model built is invalid ({err}); please report this as a graphgrad bug") from None
@@ -179,7 +178,7 @@ def _module_plan(trace: Trace, opset: int):
 def _save(model, path) -> None:
     """Write atomically to a path, or to a writable binary file object."""
     data = model.SerializeToString()
-    if isinstance(path, (io.IOBase,)) or hasattr(path, "write"):
+    if hasattr(path, "write"):
         path.write(data)
         return
     from ..datasets.cache import atomic_write_bytes

@@ -8,6 +8,7 @@ or None where it does not apply (then its ops export one by one). New ops add on
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -159,29 +160,50 @@ def _getitem(e: Emitter, op: Op) -> None:
     if ellipses:
         at = ellipses[0]
         items[at:at + 1] = [slice(None)] * (len(shape) - used)
-    x, axis, probe = e.name(op.inputs[0]), 0, np.zeros(shape, dtype=bool)
+    # Probes: arrays of the traced shapes (the second run's too) numbering their elements, indexed
+    # step by step alongside the ONNX nodes, to know each axis's size and to check the result.
+    x, axis = e.name(op.inputs[0]), 0
+    twin = op.inputs[0].twin_shape
+    probes = [np.arange(math.prod(s)).reshape(s) for s in ([shape] if twin is None else [shape, twin])]
+    expected = [p[index] for p in probes]
     for item in items:
         if item is None:
-            x, probe, axis = e.axes_input("Unsqueeze", x, [axis]), np.expand_dims(probe, axis), axis + 1
+            x, axis = e.axes_input("Unsqueeze", x, [axis]), axis + 1
+            probes = [np.expand_dims(p, axis - 1) for p in probes]
         elif isinstance(item, slice):
             if item != slice(None):
-                start, stop, step = _slice_bounds(item)
-                x = e.node("Slice", [x, e.ints([start]), e.ints([stop]), e.ints([axis]), e.ints([step])])
-                probe = probe[(slice(None),) * axis + (item,)]
+                bounds = _slice_bounds(op, item, [p.shape[axis] for p in probes])
+                x = e.node("Slice", [x, *(e.ints([b]) for b in bounds[:2]), e.ints([axis]), e.ints([bounds[2]])])
+                probes = [p[(slice(None),) * axis + (item,)] for p in probes]
             axis += 1
         else:  # an int removes the axis; an integer array puts its own axes in its place
             indices = np.asarray(item, dtype=np.int64)
             x = e.node("Gather", [x, e.constant(indices, hint="indices")], axis=axis)
-            probe = np.take(probe, indices, axis=axis)
+            probes = [np.take(p, indices, axis=axis) for p in probes]
             axis += indices.ndim
-    if probe.shape != op.output.shape:  # NumPy moves the axes of mixed advanced indices; ONNX does not
+    if not all(np.array_equal(p, q) for p, q in zip(probes, expected)):  # NumPy moves mixed advanced indices' axes
         raise ONNXError(f"export: {op.where()}: index {index!r} mixes integer arrays and ints in a way ONNX cannot follow")
     e.node("Identity", [x], e.out(op))
 
 
-def _slice_bounds(s: slice) -> tuple[int, int, int]:
+def _slice_bounds(op: Op, s: slice, sizes: list[int]) -> tuple[int, int, int]:
+    """ONNX Slice's start, end and step for `s` on an axis of the traced size(s).
+
+    Where the slice picks the same elements at both traced sizes it is written resolved (NumPy's
+    own `slice.indices`); on an axis whose size changes, as given: ONNX clamps like NumPy there,
+    except a negative step's start below -size, which is refused.
+    """
+    resolved = {s.indices(n) for n in sizes}
+    if len(sizes) == 2 and len(resolved) == 1:
+        start, stop, step = resolved.pop()
+        if not range(start, stop, step):
+            return 0, 0, 1
+        return start, (stop if stop >= 0 else -INT64_MAX), step  # -1 there means before the first element
     step = 1 if s.step is None else int(s.step)
-    start = (0 if step > 0 else -1) if s.start is None else int(s.start)
+    if step < 0 and s.start is not None and s.start < 0:
+        raise ONNXError(f"export: {op.where()}: {s} on an axis whose size changes: ONNX and NumPy differ "
+                        f"when the start is below -size; use a non-negative start")
+    start = (0 if step > 0 else INT64_MAX) if s.start is None else int(s.start)
     stop = (INT64_MAX if step > 0 else -INT64_MAX) if s.stop is None else int(s.stop)
     return start, stop, step
 

@@ -48,10 +48,13 @@ class Op:
     output: Value
     module: str | None = None  # "fc1 (Linear)": the innermost module that recorded it
     twin: Function | None = None  # the same op in the second run
+    node: str | None = None  # the static-graph node it came from
 
     def where(self) -> str:
-        """`Linear` or `Linear (in module fc1 (Linear))`, for error messages."""
-        return self.kind + (f" (in module {self.module})" if self.module else "")
+        """`Linear (in module fc1 (Linear))` or `Add (node 'Add:3')`, for error messages."""
+        if self.module:
+            return f"{self.kind} (in module {self.module})"
+        return self.kind + (f" (node {self.node!r})" if self.node else "")
 
 
 @dataclass
@@ -186,7 +189,7 @@ def trace_graph(output, inputs: list) -> Trace:
         if isinstance(node, Operation):
             args = [values[id(p)] for p in node.parents]
             values[id(node)] = Value("op", node.value.shape, node.value.dtype)
-            ops.append(Op(node.op_name, node.function, args, values[id(node)], node.name))
+            ops.append(Op(node.op_name, node.function, args, values[id(node)], node=node.name))
             continue
         if node.value is None or None in getattr(node, "declared_shape", ()):
             raise ONNXError(
