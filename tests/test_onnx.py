@@ -260,6 +260,7 @@ def _torch_models(torch):
     return {"mlp_batchnorm": mlp, "layernorm_leaky": norm}
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 @pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
 @pytest.mark.parametrize("which", ["mlp_batchnorm", "layernorm_leaky"])
 def test_pytorch_exported_model_imports_with_pytorch_outputs(which, exporter, torch_oracle, tmp_path):
@@ -291,6 +292,78 @@ def test_pytorch_exported_model_imports_with_pytorch_outputs(which, exporter, to
                 np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-4, atol=1e-6)
                 matched += 1
     assert matched >= 4
+
+
+# ---- importers against ONNX Runtime, on graphs written by hand ---------------------------------
+def _graph(nodes, outputs, opset, initializers=()):
+    h, f = onnx.helper, onnx.TensorProto.FLOAT
+    graph = h.make_graph(nodes, "hand", [h.make_tensor_value_info("x", f, ["n", 3, 4])],
+                         [h.make_tensor_value_info(o, t, shape) for o, t, shape in outputs],
+                         initializer=[onnx.numpy_helper.from_array(a, k) for k, a in initializers])
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", opset)])
+    model.ir_version = h.find_min_ir_version_for(list(model.opset_import))
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def _hand_models():
+    h, f, d = onnx.helper, onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE
+    rng = np.random.default_rng(0)
+    n = h.make_node
+    old = _graph([  # opset 11: axes as attributes, Softmax over the block of axes from `axis` on
+        n("Shape", ["x"], ["s"]), n("Gather", ["s", "zero"], ["n0"]), n("Unsqueeze", ["n0"], ["n1"], axes=[0]),
+        n("Concat", ["n1", "minus1"], ["shape"], axis=0), n("Reshape", ["x", "shape"], ["flat"]),
+        n("Gemm", ["flat", "w", "c"], ["g"], alpha=0.5, beta=2.0),
+        n("Gemm", ["w", "flat"], ["gtt"], transA=1, transB=1), n("Transpose", ["gtt"], ["gt"]),
+        n("Softmax", ["x"], ["sm"], axis=1), n("ReduceMean", ["sm"], ["rm"], axes=[2], keepdims=0),
+        n("Clip", ["rm", "lo", "hi"], ["clipped"]), n("Unsqueeze", ["clipped"], ["u"], axes=[1]),
+        n("Squeeze", ["u"], ["sq"], axes=[1]), n("Dropout", ["sq"], ["dropped"], ratio=0.3),
+        n("LeakyRelu", ["g"], ["lr"], alpha=0.3), n("Concat", ["lr", "dropped"], ["out1"], axis=1),
+        n("Transpose", ["x"], ["xt"], perm=[0, 2, 1]), n("Flatten", ["xt"], ["out2"], axis=1),
+        n("LogSoftmax", ["g"], ["ls"], axis=1), n("Max", ["ls", "gt", "floor"], ["out3"]),
+        n("Min", ["ls", "ceil"], ["out4"]), n("ReduceSum", ["x"], ["out5"], axes=[0, 2], keepdims=1),
+    ], [("out1", f, ["n", 8]), ("out2", f, ["n", 12]), ("out3", f, ["n", 5]), ("out4", f, ["n", 5]),
+        ("out5", f, [1, 3, 1])], 11, [
+        ("zero", np.array(0, np.int64)), ("minus1", np.array([-1], np.int64)),
+        ("w", rng.standard_normal((12, 5)).astype(np.float32)), ("c", rng.standard_normal((1, 5)).astype(np.float32)),
+        ("lo", np.array(0.05, np.float32)), ("hi", np.array(0.5, np.float32)),
+        ("floor", np.array(-1.5, np.float32)), ("ceil", np.array(-0.5, np.float32))])
+    new = _graph([  # opset 18: axes as inputs, Slice, Expand, casts, the normalisations
+        n("Slice", ["x", "starts", "ends", "axes", "steps"], ["sl"]), n("Expand", ["sl", "big"], ["ex"]),
+        n("Where", ["mask", "ex", "neg1"], ["wh"]), n("Cast", ["wh"], ["out1"], to=d),
+        n("Pow", ["x", "two"], ["p"]), n("Abs", ["x"], ["a"]), n("Sqrt", ["a"], ["r"]), n("Exp", ["r"], ["e"]),
+        n("Neg", ["e"], ["ne"]), n("Div", ["p", "e"], ["q"]), n("Sub", ["q", "ne"], ["df"]),
+        n("Sigmoid", ["df"], ["sg"]), n("Tanh", ["sg"], ["th"]), n("ReduceSum", ["th", "ax1"], ["out2"], keepdims=0),
+        n("ReduceMax", ["x"], ["mx"], keepdims=1), n("Identity", ["mx"], ["out3"]),
+        n("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["bn"], epsilon=1e-3),
+        n("LayerNormalization", ["bn", "lnw", "lnb"], ["out4"], axis=1, epsilon=1e-4),
+        n("Squeeze", ["mx", "ax1"], ["sq"]), n("Unsqueeze", ["sq", "ax1"], ["out5"]),
+        n("ReduceLogSumExp", ["x", "ax1"], ["out6"]), n("ReduceMin", ["x"], ["out7"], keepdims=0),
+    ], [("out1", d, [2, "n", 2, 3]), ("out2", f, ["n", 4]), ("out3", f, [1, 1, 1]), ("out4", f, ["n", 3, 4]),
+        ("out5", f, [1, 1, 1]), ("out6", f, ["n", 1, 4]), ("out7", f, [])], 18, [
+        ("starts", np.array([2, 0], np.int64)), ("ends", np.array([-100, 3], np.int64)),
+        ("axes", np.array([2, 1], np.int64)), ("steps", np.array([-1, 2], np.int64)),
+        ("big", np.array([2, 1, 1, 1], np.int64)), ("mask", rng.random((2, 1, 1, 3)) > 0.5),
+        ("neg1", np.array(-1.0, np.float32)), ("two", np.array(2.0, np.float32)), ("ax1", np.array([1], np.int64)),
+        ("scale", rng.random(3).astype(np.float32) + 0.5), ("bias", rng.standard_normal(3).astype(np.float32)),
+        ("mean", rng.standard_normal(3).astype(np.float32)), ("var", rng.random(3).astype(np.float32) + 0.1),
+        ("lnw", rng.standard_normal((3, 4)).astype(np.float32)), ("lnb", rng.standard_normal((3, 4)).astype(np.float32))])
+    return {"opset11": old, "opset18": new}
+
+
+@pytest.mark.parametrize("which", ["opset11", "opset18"])
+def test_importers_agree_with_onnx_runtime(which):
+    model = _hand_models()[which]
+    imported, session = gonnx.load(model), _session(model)
+    for n in BATCHES:
+        x = _randn(n, (3, 4), n)
+        theirs, ours = session.run(None, {"x": x}), _outputs(imported(x))
+        assert len(theirs) == len(ours)
+        for name, a, b in zip([o.name for o in model.graph.output], theirs, ours):
+            assert a.shape == b.shape and a.dtype == b.dtype, name
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5, err_msg=name)
+    settings = {"mean", "var", "starts", "ends", "axes", "steps", "big", "ax1", "zero", "minus1", "lo", "hi"}
+    assert not settings & {k for k, _ in imported.named_parameters()}  # read as numbers, so buffers
 
 
 # ---- bad input --------------------------------------------------------------------------------
