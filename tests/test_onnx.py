@@ -30,7 +30,7 @@ def _trained(model, in_shape, steps=3, seed=1):
 
 
 class Everything(nn.Module):
-    """Every op of the export table but BroadcastTo-free ones, in one forward, with two outputs."""
+    """Every op of the export table in one forward, with two outputs (one float64)."""
 
     def __init__(self):
         super().__init__()

@@ -32,6 +32,7 @@ def export(model, example_input, path, input_names=None, output_names=None, dyna
     if isinstance(model, Node):
         return export_graph(model, example_input, path, input_names, output_names, dynamic_axes, opset_version)
     onnx = require()
+    opset = _opset(onnx, opset_version)
     examples = list(example_input) if isinstance(example_input, (tuple, list)) else [example_input]
     examples = [np.asarray(getattr(x, "data", x)) for x in examples]
     for i, x in enumerate(examples):
@@ -40,7 +41,7 @@ def export(model, example_input, path, input_names=None, output_names=None, dyna
     input_names = _names(input_names, len(examples), "input")
     dynamic = [_input_axes(dynamic_axes, name, x.ndim, 0 if x.ndim else None) for name, x in zip(input_names, examples)]
     trace = trace_model(model, examples, dynamic)
-    return _write(onnx, trace, path, input_names, output_names, dynamic_axes, opset_version)
+    return _write(onnx, trace, path, input_names, output_names, dynamic_axes, opset)
 
 
 def export_graph(output, inputs, path, input_names=None, output_names=None, dynamic_axes=None,
@@ -50,13 +51,14 @@ def export_graph(output, inputs, path, input_names=None, output_names=None, dyna
     The inputs must hold example values (`set_value`); their None sizes are the dynamic axes.
     """
     onnx = require()
+    opset = _opset(onnx, opset_version)
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     trace = trace_graph(output, inputs)
     input_names = _names(input_names or [v.name for v in trace.inputs], len(inputs), "input")
     for value, name in zip(trace.inputs, input_names):
         if dynamic_axes is not None:
             value.dynamic = _input_axes(dynamic_axes, name, len(value.shape), None)
-    return _write(onnx, trace, path, input_names, output_names, dynamic_axes, opset_version)
+    return _write(onnx, trace, path, input_names, output_names, dynamic_axes, opset)
 
 
 def _names(names, n: int, stem: str) -> list[str]:
@@ -80,13 +82,42 @@ def _input_axes(dynamic_axes, name: str, ndim: int, default_axis) -> dict:
     return {a % ndim: str(dim) for a, dim in axes.items()}
 
 
-def _write(onnx, trace: Trace, path, input_names, output_names, dynamic_axes, opset_version):
+def _opset(onnx, opset_version) -> int:
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
-        raise ONNXError(f"export: opset_version {opset} is not supported; use {MIN_OPSET} to {onnx.defs.onnx_opset_version()}")
+    newest = onnx.defs.onnx_opset_version()
+    if not MIN_OPSET <= opset <= newest:
+        raise ONNXError(f"export: opset_version {opset} is not supported; use {MIN_OPSET} to {newest}")
+    return opset
+
+
+def _write(onnx, trace: Trace, path, input_names, output_names, dynamic_axes, opset: int):
+    """Emit every op, assemble and check the model, write it; returns the ModelProto."""
     e = Emitter(onnx, opset)
     output_names = _names(output_names, len(trace.outputs), "output")
-    plan, covered = _module_plan(trace, opset)
+    _emit(e, trace, input_names, output_names)
+    helper = onnx.helper
+    graph = helper.make_graph(e.nodes, "graphgrad", *_signature(e, trace, input_names, output_names, dynamic_axes),
+                              initializer=e.initializers)
+    opsets = [helper.make_opsetid("", opset)]
+    from .. import __version__
+
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="graphgrad", producer_version=__version__)
+    model.ir_version = helper.find_min_ir_version_for(opsets)
+    try:
+        if any(v.twin_shape is None for v in trace.outputs):  # a static graph: outputs' shapes by inference
+            inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+            for out, found in zip(model.graph.output, inferred.graph.output):
+                out.CopyFrom(found)
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as err:  # checker and shape-inference errors alike: a bug in an exporter
+        raise ONNXError(f"export: the ONNX model built is invalid ({err}); please report this as a graphgrad bug") from None
+    _save(model, path)
+    return model
+
+
+def _emit(e: Emitter, trace: Trace, input_names: list, output_names: list) -> None:
+    """Write every op through its exporter (or its module's), the graph's inputs and outputs named."""
+    plan, covered = _module_plan(trace, e.opset)
     missing = sorted({op.where() for op in trace.ops if id(op) not in covered and op.kind not in EXPORTERS})
     if missing:
         raise UnsupportedOperatorError(
@@ -111,41 +142,27 @@ def _write(onnx, trace: Trace, path, input_names, output_names, dynamic_axes, op
     e.current = None
     for value, name in copies:
         e.node("Identity", [e.name(value)], name)
-    helper = onnx.helper
-    dims = {}  # (traced size, size in the second run) -> dim name, to name the outputs' dynamic axes
-    graph_inputs = []
+
+
+def _signature(e: Emitter, trace: Trace, input_names: list, output_names: list, dynamic_axes) -> tuple:
+    """The graph's input and output types; an output's size that followed the batch gets a name."""
+    make = e.helper.make_tensor_value_info
+    dims = {}  # (traced size, size in the second run) -> the input's dim name: outputs reuse it
+    inputs = []
     for value, name in zip(trace.inputs, input_names):
-        shape = [value.dynamic.get(a, n) for a, n in enumerate(value.shape)]
         for a, dim in value.dynamic.items():
             if value.twin_shape is not None:
                 dims.setdefault((value.shape[a], value.twin_shape[a]), dim)
-        graph_inputs.append(helper.make_tensor_value_info(name, e.tensor_type(value.dtype), shape))
-    graph_outputs = []
+        inputs.append(make(name, e.tensor_type(value.dtype), [value.dynamic.get(a, n) for a, n in enumerate(value.shape)]))
+    outputs = []
     for value, name in zip(trace.outputs, output_names):
         named = (dynamic_axes or {}).get(name, {})
         named = dict(named) if isinstance(named, dict) else {a: f"{name}_dim{a}" for a in named}
-        if value.twin_shape is None:
-            shape = None  # a static graph: filled in by ONNX shape inference below
-        else:
-            shape = [n if n == m else named.get(a, dims.get((n, m), f"{name}_dim{a}"))
-                     for a, (n, m) in enumerate(zip(value.shape, value.twin_shape))]
-        graph_outputs.append(helper.make_tensor_value_info(name, e.tensor_type(value.dtype), shape))
-    graph = helper.make_graph(e.nodes, "graphgrad", graph_inputs, graph_outputs, initializer=e.initializers)
-    opsets = [helper.make_opsetid("", opset)]
-    from .. import __version__
-
-    model = helper.make_model(graph, opset_imports=opsets, producer_name="graphgrad", producer_version=__version__)
-    model.ir_version = helper.find_min_ir_version_for(opsets)
-    try:
-        if any(v.twin_shape is None for v in trace.outputs):
-            inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-            for out, found in zip(model.graph.output, inferred.graph.output):
-                out.CopyFrom(found)
-        onnx.checker.check_model(model, full_check=True)
-    except Exception as err:  # checker and shape-inference errors alike: a bug in an exporter
-        raise ONNXError(f"export: the ONNX model built is invalid ({err}); please report this as a graphgrad bug") from None
-    _save(model, path)
-    return model
+        shape = None if value.twin_shape is None else [
+            n if n == m else named.get(a, dims.get((n, m), f"{name}_dim{a}"))
+            for a, (n, m) in enumerate(zip(value.shape, value.twin_shape))]
+        outputs.append(make(name, e.tensor_type(value.dtype), shape))
+    return inputs, outputs
 
 
 def _module_plan(trace: Trace, opset: int):

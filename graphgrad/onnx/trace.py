@@ -21,6 +21,8 @@ from ..autograd.engine import topological_order
 from ..autograd.function import Function
 from ..autograd.mode import enable_grad
 from ..autograd.tensor import Tensor
+from ..nn.module import Module
+from ..viz.groups import group_of, label_of, record_modules
 from .errors import ONNXError
 
 
@@ -74,15 +76,12 @@ def module_label(path: str, module, root) -> str:
 
 def trace_model(model, examples: list, dynamic: list[dict]) -> Trace:
     """Trace `model(*examples)` in eval mode; `dynamic[i]` maps input i's dynamic axes to names."""
-    from ..nn.module import Module
-    from ..viz.groups import group_of, label_of, record_modules
-
     was_training = getattr(model, "training", False)
     if isinstance(model, Module):
         model.eval()
     try:
-        first = _run(model, examples, record_modules, group_of, label_of)
-        second = _run(model, _other_batch(examples, dynamic), record_modules, group_of, label_of)
+        first = _run(model, examples)
+        second = _run(model, _other_batch(examples, dynamic))
     finally:
         if isinstance(model, Module):
             model.train(was_training)
@@ -94,10 +93,8 @@ def trace_model(model, examples: list, dynamic: list[dict]) -> Trace:
     return trace
 
 
-def _run(model, examples, record_modules, group_of, label_of) -> Trace:
-    """One traced forward pass."""
-    from ..nn.module import Module
-
+def _run(model, examples) -> Trace:
+    """One traced forward pass (each op tagged with the module that recorded it)."""
     inputs = [Tensor(np.array(x, copy=True), requires_grad=True) for x in examples]
     with enable_grad():
         if isinstance(model, Module):
@@ -110,7 +107,7 @@ def _run(model, examples, record_modules, group_of, label_of) -> Trace:
         raise ONNXError(f"export: the model must return a Tensor (or a tuple of them), got {type(out).__name__}")
     params = {id(p) for p in model.parameters()} if isinstance(model, Module) else set()
     values: dict[int, Value] = {}
-    for i, t in enumerate(inputs):
+    for t in inputs:
         values[id(t)] = Value("input", t.shape, t.dtype)
 
     def value_of(t: Tensor) -> Value:
