@@ -59,7 +59,9 @@ class Everything(nn.Module):
 MODELS = {
     "mlp": (lambda: nn.Sequential(nn.Linear(10, 16, generator=0), nn.ReLU(), nn.Linear(16, 16, generator=1),
                                   nn.Tanh(), nn.Linear(16, 8, generator=2), nn.Sigmoid(),
-                                  nn.Linear(8, 4, generator=3), nn.LogSoftmax()), (10,)),
+                                  nn.Linear(8, 4, bias=False, generator=3), nn.LogSoftmax()), (10,)),
+    "linear_3d": (lambda: nn.Sequential(nn.Linear(4, 5, generator=0), nn.ReLU(), nn.Linear(5, 3, bias=False, generator=1),
+                                        nn.Softmax(dim=1)), (3, 4)),
     "batchnorm": (lambda: _trained(nn.Sequential(nn.Linear(10, 16, generator=0), nn.BatchNorm1d(16), nn.ReLU(),
                                                  nn.Linear(16, 4, generator=1), nn.Softmax()), (10,)), (10,)),
     "batchnorm_3d_no_affine": (lambda: _trained(nn.Sequential(nn.BatchNorm1d(3, affine=False), nn.Flatten(),

@@ -106,6 +106,12 @@ def _reshape(e: Emitter, op: Op) -> None:
         raise ONNXError(f"export: {op.where()} to {tuple(target)}: more than one size follows the input's")
     for i in varying:
         target[i] = -1
+    if 0 in target:  # an empty axis: ONNX would read 0 as "copy the input's size" without allowzero
+        if e.opset < 14 or -1 in target:
+            raise ONNXError(f"export: {op.where()} to {tuple(target)}: an empty axis needs opset_version 14 or "
+                            f"later, and no size that follows the batch beside it")
+        e.node("Reshape", [e.name(op.inputs[0]), e.ints(target)], e.out(op), allowzero=1)
+        return
     e.node("Reshape", [e.name(op.inputs[0]), e.ints(target)], e.out(op))
 
 
@@ -130,9 +136,16 @@ def _expand_dims(e: Emitter, op: Op) -> None:
 
 
 def _squeeze(e: Emitter, op: Op) -> None:
-    shape = op.inputs[0].shape
-    axes = [a for a, n in enumerate(shape) if n == 1] if op.fn.axis is None else _axes(op.fn.axis, len(shape))
-    e.axes_input("Squeeze", e.name(op.inputs[0]), axes, e.out(op))
+    """Squeeze the axes named, or (axis=None) those of size 1 at every traced size."""
+    x = op.inputs[0]
+    if op.fn.axis is not None:
+        axes = _axes(op.fn.axis, len(x.shape))
+    else:
+        axes = [a for a, n in enumerate(x.shape) if n == 1]
+        if x.twin_shape is not None and axes != [a for a, n in enumerate(x.twin_shape) if n == 1]:
+            raise ONNXError(f"export: {op.where()}: squeeze() without an axis removed an axis whose size follows "
+                            f"the batch (size 1 in the example); pass the axis to squeeze")
+    e.axes_input("Squeeze", e.name(x), axes, e.out(op))
 
 
 def _concatenate(e: Emitter, op: Op) -> None:

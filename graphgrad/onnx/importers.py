@@ -90,7 +90,9 @@ def _cast(node, x):
 
 
 def _flatten(node, x):
-    axis = node.attrs.get("axis", 1) % max(x.ndim, 1) if x.ndim else 0
+    """(d0·…·d[axis-1], d[axis]·…): axis may be -ndim..ndim."""
+    axis = node.attrs.get("axis", 1)
+    axis = axis + x.ndim if axis < 0 else axis
     return ops.reshape(x, (math.prod(x.shape[:axis]), math.prod(x.shape[axis:])))
 
 
