@@ -76,7 +76,7 @@ def _pow_scalar(e: Emitter, op: Op) -> None:
 
 def _clip(e: Emitter, op: Op) -> None:
     dtype = op.inputs[0].dtype
-    bounds = ["" if v is None else e.constant(v, dtype, "bound") for v in (op.fn.lo, op.fn.hi)]
+    bounds = ["" if v is None else e.constant(v, dtype, "bound") for v in (op.fn.min, op.fn.max)]
     e.node("Clip", [e.name(op.inputs[0]), *bounds], e.out(op))
 
 
