@@ -111,7 +111,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
 
     if store:
         return None
-    return [found.get(id(t), grads.get(id(t))) for t in capture]  # leaves' gradients stay in grads
+    return [_as_dtype_of(t, found.get(id(t), grads.get(id(t)))) for t in capture]  # leaves' stay in grads
+
+
+def _as_dtype_of(t: Tensor, g):
+    """A gradient has its tensor's dtype (a float32 leaf times a float64 constant gets float32)."""
+    if g is None or g.dtype is t.data.dtype or g.dtype == t.data.dtype:
+        return g
+    return g.astype(t.data.dtype)
 
 
 def _output_grads(fn: Function, grads: dict, wanted, found: dict, create_graph: bool):

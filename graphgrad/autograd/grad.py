@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import namespace
 from .engine import run_backward
 from .tensor import Tensor
 
@@ -26,9 +27,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(
                     f"autograd.grad: output of shape {out.shape} is not a scalar; pass grad_outputs"
                 )
-            g = np.ones_like(out.data)
+            g = namespace(out.data).ones_like(out.data)
         elif not (create_graph and isinstance(g, Tensor)):
-            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=out.dtype)
+            g = g.data if isinstance(g, Tensor) else g
+            g = np.asarray(g, dtype=out.dtype) if isinstance(out.data, np.ndarray) else g
         roots.append(out)
         seeds.append(Tensor(g) if create_graph and not isinstance(g, Tensor) else g)
     retain = create_graph if retain_graph is None else retain_graph

@@ -22,24 +22,16 @@ def to_numpy(x) -> np.ndarray:
     """A host NumPy copy of an array of any library (the ndarray itself for NumPy)."""
     if isinstance(x, np.ndarray):
         return x
-    if hasattr(x, "get") and type(x).__module__.startswith("cupy"):
+    if isinstance(x, np.generic):
+        return np.asarray(x)
+    if type(x).__module__.startswith("cupy"):
         return x.get()
     try:
-        import array_api_compat
-
-        x = array_api_compat.to_device(x, "cpu") if _device_name(x) != "cpu" else x
-    except (ImportError, ValueError, TypeError, AttributeError):
-        pass
-    try:
         return np.from_dlpack(x)
-    except (TypeError, RuntimeError, BufferError, AttributeError):
-        return np.asarray(x)
-
-
-def _device_name(x) -> str:
-    import array_api_compat
-
-    return str(array_api_compat.device(x)).lower()
+    except (TypeError, RuntimeError, BufferError, AttributeError, ValueError):
+        pass
+    host = x.__array_namespace__().__array_namespace_info__().default_device()  # the library's CPU
+    return np.from_dlpack(x.to_device(host))
 
 
 def _reduce_axes(g_shape: tuple, shape: tuple) -> tuple:
@@ -141,6 +133,11 @@ class NumpyOps:
         return out
 
     @staticmethod
+    def getitem(x, index):
+        """x[index] with NumPy's indexing rules."""
+        return x[index]
+
+    @staticmethod
     def pick(x, t):
         """x[n, t[n]] for every row n of a 2-D x."""
         return x[_rows(len(t)), t]
@@ -189,6 +186,17 @@ def _rows(n: int) -> np.ndarray:
         rows = _ROWS[n] = np.arange(n)
         rows.flags.writeable = False
     return rows
+
+
+def _row_index(index):
+    """The integer array of `x[i]`, `x[i, ...]` or `x[i, :]` (rows picked by a 1-D integer array), or None."""
+    if isinstance(index, tuple):
+        if not index or not all(i is Ellipsis or i == slice(None) for i in index[1:]):
+            return None
+        index = index[0]
+    if hasattr(index, "shape") and index.ndim == 1 and "int" in str(index.dtype):
+        return index
+    return None
 
 
 class GenericOps:
@@ -257,6 +265,7 @@ class GenericOps:
 
             cupyx.scatter_add(out, index, values)
             return out
+        index = _row_index(index) if _row_index(index) is not None else index
         if not (hasattr(index, "shape") and index.ndim == 1):
             raise TypeError(
                 f"scatter_add: repeated integer-array indices of this form ({type(index).__name__}) need "
@@ -265,6 +274,13 @@ class GenericOps:
         hits = xp.astype(xp.arange(shape[0], device=self.device(values))[:, None] == index[None, :], values.dtype)
         flat = xp.reshape(values, (values.shape[0], -1))
         return out + xp.reshape(hits @ flat, shape)
+
+    def getitem(self, x, index):
+        """x[index] with NumPy's rules where the standard is narrower: rows picked by one integer array."""
+        rows = _row_index(index)
+        if rows is not None:
+            return self.base.take(x, rows, axis=0)
+        return x[index]
 
     def pick(self, x, t):
         return self.base.take_along_axis(x, t[:, None], axis=1)[:, 0]

@@ -133,6 +133,10 @@ class tensor_ops:
         return ScatterAdd(tuple(shape), index)(values)
 
     @staticmethod
+    def getitem(x, index):
+        return FUNCTIONS["getitem"](x, index)
+
+    @staticmethod
     def pick(x, t):
         labels = t.data if hasattr(t, "creator") else t
         return FUNCTIONS["getitem"](x, (np.arange(len(labels)), labels))

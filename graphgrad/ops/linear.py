@@ -15,7 +15,7 @@ from ..autograd.function import Function
 class Linear(Function):
     """y = x @ Wᵀ + b.  dy/dx·g = g @ W,  dy/dW·g = gᵀ @ x,  dy/db·g = Σₙ g."""
 
-    name, symbol = "linear", "Linear"
+    name = "linear"
 
     def forward(self, x, w, b=None):
         if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:

@@ -74,7 +74,7 @@ class SoftmaxCrossEntropy(Function):
     logits' shape (N, C). Half-precision logits are computed in float32 and the loss cast back.
     """
 
-    name, symbol = "cross_entropy", "softmax\ncross-entropy"
+    name = "cross_entropy"
 
     def __init__(self, reduction: str = "mean"):
         check_reduction("cross_entropy", reduction)
@@ -146,7 +146,7 @@ class SoftmaxCrossEntropy(Function):
 class BinaryCrossEntropyWithLogits(Function):
     """L = -[t·log σ(x) + (1-t)·log(1-σ(x))], then reduced.  dL/dx = (σ(x) - t) / N, dL/dt = -x / N."""
 
-    name, symbol = "binary_cross_entropy_with_logits", "σ\nBCE"
+    name = "binary_cross_entropy_with_logits"
 
     def __init__(self, reduction: str = "mean"):
         check_reduction("binary_cross_entropy_with_logits", reduction)

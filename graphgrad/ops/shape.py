@@ -143,7 +143,7 @@ class GetItem(Function):
     def forward(self, x):
         self.in_shape = tuple(x.shape)
         try:
-            return x[self.index]
+            return self.xp.getitem(x, self.index)
         except IndexError as err:
             raise IndexError(f"getitem: {err} (tensor shape {tuple(x.shape)})") from None
 
@@ -163,7 +163,7 @@ class ScatterAdd(Function):
         return self.xp.scatter_add(self.shape, self.index, x)
 
     def backward(self, gy):
-        return gy[self.index]
+        return self.xp.getitem(gy, self.index)
 
 
 class Concatenate(Function):
@@ -185,7 +185,7 @@ class Concatenate(Function):
 
     def backward(self, gy):
         lead = (slice(None),) * self.ax
-        return tuple(gy[lead + (slice(a, b),)] for a, b in zip(self.bounds[:-1], self.bounds[1:]))
+        return tuple(gy[lead + (slice(a, b), ...)] for a, b in zip(self.bounds[:-1], self.bounds[1:]))
 
 
 class Stack(Function):
@@ -206,4 +206,4 @@ class Stack(Function):
 
     def backward(self, gy):
         lead = (slice(None),) * self.ax
-        return tuple(gy[lead + (i,)] for i in range(self.n))
+        return tuple(gy[lead + (i, ...)] for i in range(self.n))

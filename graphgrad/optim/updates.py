@@ -1,12 +1,12 @@
-"""Optimizer update rules as plain functions on ndarrays: the one place their math is written.
+"""Optimizer update rules as plain functions on arrays: the one place their math is written.
 
 Every rule has the same shape, so any optimizer (the `graphgrad.optim` classes, the static-graph
 optimizers, your own loop) can reuse it:
 
     rule(param, grad, state, *, lr, ...hyper-parameters) -> None
 
-- `param`: the parameter's ndarray, updated IN PLACE (so every view and holder sees the step);
-- `grad`:  its gradient ndarray, only read, never modified (gradient arrays may alias);
+- `param`: the parameter's array, updated IN PLACE (so every view and holder sees the step);
+- `grad`:  its gradient array, only read, never modified (gradient arrays may alias);
 - `state`: a dict the rule owns for this parameter: pass `{}` on the first step and the same
   dict afterwards (moments, accumulators and the step count live there).
 
@@ -16,25 +16,32 @@ Example, plain NumPy:
     for _ in range(100):
         adam_step(w, grad_of(w), state, lr=1e-3)
 
+Arrays may come from any library graphgrad supports (NumPy, CuPy, an Array-API library): the
+rules compute with the parameter's own namespace, so state lives where the parameter lives.
+
 Hyper-parameters and formulas follow PyTorch's `torch.optim` exactly (the tests compare
 10-step trajectories), which also covers the textbook's SGD, AdaGrad, RMSprop and Adam. The textbook's Momentum
 (v = μv - lr·g; p += v) is `sgd_step` with `momentum=μ`: the same steps for a fixed lr.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
-import numpy as np
+from ..backend import namespace
+
+Array = Any  # an array of any supported library
 
 
-def _zeros(state: dict, key: str, param: np.ndarray) -> np.ndarray:
+def _zeros(state: dict, key: str, param):
     buf = state.get(key)
     if buf is None:
-        buf = state[key] = np.zeros_like(param)
+        buf = state[key] = namespace(param).zeros_like(param)
     return buf
 
 
-def sgd_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float, momentum: float = 0.0,
+def sgd_step(param: Array, grad: Array, state: dict, *, lr: float, momentum: float = 0.0,
              dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> None:
     """Gradient descent: v = μ·v + (1-dampening)·g;  p -= lr·(g + μ·v if nesterov else v)  (plain p -= lr·g when μ = 0)."""
     if weight_decay:
@@ -42,7 +49,7 @@ def sgd_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float, mom
     if momentum:
         buf = state.get("momentum_buffer")
         if buf is None:
-            buf = state["momentum_buffer"] = np.array(grad, copy=True)  # a copy: grad is never ours to change
+            buf = state["momentum_buffer"] = namespace(grad).asarray(grad, copy=True)  # grad is never ours to change
         else:
             buf *= momentum
             buf += (1 - dampening) * grad if dampening else grad
@@ -50,7 +57,7 @@ def sgd_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float, mom
     param -= lr * grad
 
 
-def adagrad_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float = 1e-2, lr_decay: float = 0.0,
+def adagrad_step(param: Array, grad: Array, state: dict, *, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
     """AdaGrad: h += g²;  p -= lr_t · g / (√h + eps), lr_t = lr / (1 + (t-1)·lr_decay)."""
     if weight_decay:
@@ -58,15 +65,15 @@ def adagrad_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float 
     step = state["step"] = state.get("step", 0) + 1
     h = state.get("sum")
     if h is None:
-        h = state["sum"] = np.full_like(param, initial_accumulator_value)
+        h = state["sum"] = namespace(param).zeros_like(param) + initial_accumulator_value
     h += grad * grad
     clr = lr / (1 + (step - 1) * lr_decay)
-    denom = np.sqrt(h)
+    denom = namespace(h).sqrt(h)
     denom += eps
     param -= clr * grad / denom
 
 
-def rmsprop_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float = 1e-2, alpha: float = 0.99,
+def rmsprop_step(param: Array, grad: Array, state: dict, *, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
     """RMSprop: s = α·s + (1-α)·g²;  p -= lr · g / (√s + eps) (centered: √(s - ḡ²); momentum: through a buffer)."""
     if weight_decay:
@@ -79,9 +86,9 @@ def rmsprop_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float 
         g_avg = _zeros(state, "grad_avg", param)
         g_avg *= alpha
         g_avg += (1 - alpha) * grad
-        denom = np.sqrt(s - g_avg * g_avg)
+        denom = namespace(s).sqrt(s - g_avg * g_avg)
     else:
-        denom = np.sqrt(s)
+        denom = namespace(s).sqrt(s)
     denom += eps
     if momentum > 0:
         buf = _zeros(state, "momentum_buffer", param)
@@ -92,7 +99,7 @@ def rmsprop_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float 
         param -= lr * (grad / denom)
 
 
-def adam_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float = 1e-3, beta1: float = 0.9,
+def adam_step(param: Array, grad: Array, state: dict, *, lr: float = 1e-3, beta1: float = 0.9,
               beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
               decoupled_weight_decay: bool = False) -> None:
     """Adam: m = β₁m + (1-β₁)g, v = β₂v + (1-β₂)g², p -= lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + eps).
@@ -113,11 +120,11 @@ def adam_step(param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float = 1
     v += (1 - beta2) * (grad * grad)
     if amsgrad:
         v_max = _zeros(state, "max_exp_avg_sq", param)
-        np.maximum(v_max, v, out=v_max)
+        v_max[...] = namespace(v).maximum(v_max, v)
         v = v_max
     bias1 = 1 - beta1 ** step
     bias2_sqrt = math.sqrt(1 - beta2 ** step)
-    denom = np.sqrt(v)
+    denom = namespace(v).sqrt(v)
     denom /= bias2_sqrt
     denom += eps
     param -= (lr / bias1) * (m / denom)
