@@ -92,7 +92,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 if need and gx is not None:
                     data = t.data
                     if gx.shape != data.shape:
-                        gx = sum_to(gx, data.shape)
+                        gx = _tensor_ops().sum_to(gx, data.shape) if create_graph else sum_to(gx, data.shape)
                     if store and t.creator is None:
                         if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # the leaf's dtype
                             gx = gx.astype(data.dtype)
@@ -155,6 +155,12 @@ def _store_grad(t: Tensor, g, create_graph: bool) -> None:
         t.grad = Tensor(g if t.grad is None else t.grad.data + g)
 
 
+def _tensor_ops():
+    from ..ops import tensor_ops  # the op library sits on this package: imported when first needed
+
+    return tensor_ops
+
+
 def _check_saved(fn: Function, live: dict) -> None:
     """Refuse an op that keeps an input or output outside `saved`: create_graph could not see it, and
     its higher derivatives would silently miss the terms through it."""
@@ -174,8 +180,7 @@ def _call_backward(fn: Function, gys):
     Backward sees the recorded input and output Tensors in place of the inputs and outputs forward
     saved, constants (masks, indices) as constant Tensors, and graphgrad's tensor functions as `xp`.
     """
-    from ..ops import tensor_ops
-
+    tensor_ops = _tensor_ops()
     live = {id(t.data): t for t in fn.inputs}
     for ref in fn.outputs:
         out = ref()

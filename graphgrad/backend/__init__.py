@@ -77,18 +77,10 @@ def as_array(data, dtype=None):
 
 
 def sum_to(g, shape: tuple):
-    """Sum a broadcast gradient back to `shape` (on any array library and on Tensors)."""
+    """Sum a broadcast gradient (an array of any library) back to `shape`."""
     if g.shape == shape:
         return g
-    return namespace_of_any(g).sum_to(g, shape)
-
-
-def namespace_of_any(x):
-    """The namespace for an array or a Tensor (graphgrad's tensor functions for Tensors)."""
-    if hasattr(x, "creator"):
-        from ..ops import tensor_ops
-        return tensor_ops
-    return namespace(x)
+    return namespace(g).sum_to(g, shape)
 
 
 def shared_ones(like):
