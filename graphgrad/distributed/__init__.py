@@ -4,10 +4,10 @@ Optional: needs `pip install 'graphgrad[mpi]'` and an MPI library; mpi4py is imp
 `init()` (which every function here calls), so importing this package costs nothing.
 See docs/distributed.md.
 """
-from .comm import all_reduce, barrier, broadcast_parameters, init, is_main, rank, world_size
+from .comm import abort, all_reduce, barrier, broadcast_parameters, init, is_main, rank, world_size
 from .ddp import DistributedDataParallel
 from .sampler import DistributedSampler
 from .shard import ShardedDataset
 
-__all__ = ["init", "rank", "world_size", "is_main", "barrier", "all_reduce", "broadcast_parameters",
+__all__ = ["init", "rank", "world_size", "is_main", "barrier", "all_reduce", "broadcast_parameters", "abort",
            "DistributedDataParallel", "DistributedSampler", "ShardedDataset"]

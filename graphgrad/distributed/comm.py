@@ -101,12 +101,22 @@ def broadcast_parameters(model, root: int = 0) -> None:
             array[...] = buffer
 
 
+def abort(message: str, code: int = 1) -> None:
+    """Print `message` naming this rank, then end every process of the job (MPI_Abort) with status `code`.
+
+    The way out when one rank cannot go on: exiting alone would leave the others waiting
+    forever in their next collective.
+    """
+    world = init()
+    size = world.Get_size()
+    print(f"rank {world.Get_rank()} of {size}: {message}; aborting all {size} processes (MPI_Abort)",
+          file=sys.stderr, flush=True)
+    world.Abort(code)
+
+
 def _abort_on_uncaught(previous):
     """An excepthook that reports like `previous`, names the rank, then ends the whole job."""
     def hook(exc_type, exc, tb):
         previous(exc_type, exc, tb)
-        me, size = _world.Get_rank(), _world.Get_size()
-        print(f"graphgrad.distributed: rank {me} of {size} failed with {exc_type.__name__}: {exc}; "
-              f"aborting all {size} processes (MPI_Abort)", file=sys.stderr, flush=True)
-        _world.Abort(1)
+        abort(f"graphgrad.distributed: failed with {exc_type.__name__}: {exc}")
     return hook
