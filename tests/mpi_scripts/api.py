@@ -52,6 +52,13 @@ share = x[:4] if me == 0 else x[4:]  # 4 + 1 samples
 ddp(Tensor(share)).mean().backward()
 ddp.sync_gradients()
 assert all(np.allclose(p.grad.data, e, rtol=1e-14, atol=0) for p, e in zip(net.parameters(), expected))
+# gradients laid out like their parameters (a Linear weight is stored transposed): a fast optimizer step
+def layout(a):  # strides of the dimensions that have more than one element
+    return [s for s, n in zip(a.strides, a.shape) if n > 1]
+
+
+assert all(layout(p.grad.data) == layout(p.data) for p in net.parameters())
+assert not net[0].weight.data.flags.c_contiguous
 
 ddp.zero_grad()
 if me == 0:  # rank 1 has an empty share: contributes nothing
