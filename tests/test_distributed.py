@@ -60,6 +60,7 @@ def run(cmd: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
 
 @needs_mpi
 def test_two_and_three_processes_train_to_the_single_process_parameters(tmp_path):
+    """Also with batch norm: SyncBatchNorm's statistics and gradients are the whole batch's."""
     script = str(SCRIPTS / "train_equivalence.py")
     runs = {1: tmp_path / "plain", 2: tmp_path / "two", 3: tmp_path / "three"}
     for d in runs.values():
@@ -69,7 +70,7 @@ def test_two_and_three_processes_train_to_the_single_process_parameters(tmp_path
     for k in (2, 3):
         done = run(mpirun(k, script, str(runs[k]), "ddp"))
         assert done.returncode == 0, done.stderr
-    for opt in ("momentum", "adam"):
+    for opt in ("momentum", "adam", "adam_bn"):  # adam_bn: SyncBatchNorm on the ranks, BatchNorm1d on one
         reference = dict(np.load(runs[1] / f"plain_{opt}_rank0.npz"))
         for k in (2, 3):
             first = dict(np.load(runs[k] / f"ddp_{opt}_rank0.npz"))

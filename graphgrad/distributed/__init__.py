@@ -8,6 +8,7 @@ from .comm import abort, all_reduce, barrier, broadcast_parameters, init, is_mai
 from .ddp import DistributedDataParallel
 from .sampler import DistributedSampler
 from .shard import ShardedDataset
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = ["init", "rank", "world_size", "is_main", "barrier", "all_reduce", "broadcast_parameters", "abort",
-           "DistributedDataParallel", "DistributedSampler", "ShardedDataset"]
+           "DistributedDataParallel", "DistributedSampler", "ShardedDataset", "SyncBatchNorm"]

@@ -27,8 +27,8 @@ class DistributedDataParallel:
 
     Construction broadcasts rank 0's parameters and buffers to every rank. Every other attribute
     (`parameters()`, `state_dict()`, `train()`, `eval()`, ...) is the wrapped module's, so a
-    checkpoint of a distributed run loads into a plain model and back. Batch norm statistics are
-    per-rank (each rank normalises its share with its share's statistics).
+    checkpoint of a distributed run loads into a plain model and back. `BatchNorm1d` normalises
+    each rank's share with that share's statistics; `SyncBatchNorm` uses the global batch's.
     """
 
     def __init__(self, module, bucket_cap_mb: float = 25.0):
