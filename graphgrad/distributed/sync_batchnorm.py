@@ -17,7 +17,7 @@ import graphgrad
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..nn.normalization import BatchNorm1d
-from .comm import all_reduce, init
+from .comm import all_reduce
 
 
 class _AllReduceSum(Function):
@@ -53,7 +53,6 @@ class SyncBatchNorm(BatchNorm1d):
         if data.ndim not in (2, 3) or data.shape[1] != self.num_features:
             raise ValueError(f"SyncBatchNorm({self.num_features}): expected input of shape (N, {self.num_features}) "
                              f"or (N, {self.num_features}, L), got {data.shape}")
-        init()
         axes = (0,) if data.ndim == 2 else (0, 2)
         rows = int(all_reduce(np.array(len(data), dtype=np.int64)))
         count = rows * (data.shape[2] if data.ndim == 3 else 1)

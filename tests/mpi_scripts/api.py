@@ -76,6 +76,25 @@ try:
     raise AssertionError("sync_gradients without a batch size was accepted")
 except ValueError as err:
     assert "samples must be a count" in str(err)
+# SyncBatchNorm: the gradients of BatchNorm1d on the whole batch, also for an empty share
+def bn_net(norm):
+    rng = np.random.default_rng(3)  # the same weights on every rank
+    return nn.Sequential(nn.Linear(3, 4, bias=False, dtype=np.float64, generator=rng), norm(4, dtype=np.float64),
+                         nn.Linear(4, 1, dtype=np.float64, generator=rng))
+
+
+plain = bn_net(nn.BatchNorm1d)
+(plain(Tensor(x)) ** 2).mean().backward()
+for split in (3, 5):
+    synced = dist.DistributedDataParallel(bn_net(dist.SyncBatchNorm))
+    share = x[:split] if me == 0 else x[split:]
+    with np.errstate(invalid="ignore", divide="ignore"):  # the empty share's mean loss is nan
+        (synced(Tensor(share)) ** 2).mean().backward()
+    synced.sync_gradients()
+    for p, q in zip(synced.parameters(), plain.parameters()):
+        assert np.allclose(p.grad.data, q.grad.data, rtol=1e-13, atol=1e-15), (split, p.grad.data, q.grad.data)
+    assert np.allclose(synced.module[1].running_var, plain[1].running_var, rtol=1e-14)
+
 dist.barrier()
 if me == 0:
     print("ok")
