@@ -45,7 +45,11 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
     p.add_argument("--min-test-accuracy", type=float,
                    help="exit with status 1 if the final test accuracy is below this (a check for scripts)")
-    p.set_defaults(run=run_train)
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the processes of `mpirun -n K graphgrad train ...` (needs "
+                        "graphgrad[mpi]): each takes its share of every --batch-size batch, rank 0 alone "
+                        "prints and writes; see docs/distributed.md")
+    p.set_defaults(run=run_train_or_abort)
 
     e = subparsers.add_parser("eval", help="evaluate a checkpoint on the MNIST test set")
     e.add_argument("--checkpoint", required=True, help="directory written by `graphgrad train --out`")
@@ -154,6 +158,12 @@ def run_train(args) -> int:
         raise UsageError(f"--batch-size {args.batch_size} is larger than the training set ({len(train_set)} samples)")
     model = build_model(meta)
     optimizer = build_optimizer(args.optimizer, model.parameters(), meta["lr"])
+    if args.distributed:
+        from ..distributed import DistributedDataParallel, ShardedDataset, is_main, world_size
+
+        if args.batch_size < world_size():
+            raise UsageError(f"--batch-size {args.batch_size} is smaller than the {world_size()} processes")
+        model, train_set = DistributedDataParallel(model), ShardedDataset(train_set)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed,
                         replacement=args.sampling == "replacement")
     epochs = args.epochs if args.epochs is not None or args.iters is not None else 10
@@ -167,12 +177,14 @@ def run_train(args) -> int:
     try:
         history = fit(model, CrossEntropyLoss(), optimizer, loader, epochs=epochs, iters=args.iters,
                       test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta,
-                      scheduler=scheduler)
+                      scheduler=scheduler, distributed=args.distributed)
     except CheckpointError as err:
         raise UsageError(f"cannot resume: {err}") from None
     except KeyboardInterrupt:
         print(f"interrupted; continue with the same command plus --resume (checkpoint in {out})")
         raise
+    if args.distributed and not is_main():
+        return 0  # rank 0 reports
     final = history.last.get("test_accuracy")
     if final is not None:
         print(f"test accuracy {final:.4f} after {history.last['iteration']} iterations "
@@ -183,6 +195,26 @@ def run_train(args) -> int:
         print(f"test accuracy {final} is below the required {args.min_test_accuracy}")
         return 1
     return 0
+
+
+def run_train_or_abort(args) -> int:
+    """run_train; with --distributed, a usage error on one rank ends every rank (the others would wait forever)."""
+    if not args.distributed:
+        return run_train(args)
+    from ..distributed import abort, init, is_main, world_size
+
+    settings_from_args(args)  # bad flags fail alike on every rank: exit 2 before MPI starts
+    try:
+        init()
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    args.quiet = args.quiet or not is_main()
+    try:
+        return run_train(args)
+    except UsageError as err:
+        if world_size() == 1:
+            raise
+        abort(f"graphgrad train: error: {err}", code=2)
 
 
 def run_eval(args) -> int:

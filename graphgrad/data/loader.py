@@ -15,21 +15,27 @@ class DataLoader:
     With `shuffle=True` each epoch draws a permutation from one `numpy.random.Generator`
     (seeded by `seed`), so a run is reproducible; with `replacement=True` as well, every batch
     is instead drawn uniformly with replacement (the textbook's `np.random.choice(n, batch_size)`;
-    an epoch is then `len(loader)` such batches). `state_dict()` captures where the loader is,
+    an epoch is then `len(loader)` such batches). A `sampler` (an iterable of indices with a
+    length, such as `graphgrad.distributed.DistributedSampler`) sets the order instead of
+    `shuffle`. `state_dict()` captures where the loader is,
     including part-way through an epoch, and `load_state_dict()` continues from there exactly.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, seed: int | None = None, generator=None, replacement: bool = False):
+                 drop_last: bool = False, seed: int | None = None, generator=None, replacement: bool = False,
+                 sampler=None):
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if replacement and not shuffle:
             raise ValueError("DataLoader: replacement=True draws random batches, so it needs shuffle=True")
-        if len(dataset) == 0:
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: a sampler sets the order itself; leave shuffle=False")
+        n = len(sampler) if sampler is not None else len(dataset)
+        if n == 0:
             raise ValueError("DataLoader: the dataset is empty")
-        if drop_last and batch_size > len(dataset):
+        if drop_last and batch_size > n:
             raise ValueError(
-                f"DataLoader: batch_size {batch_size} is larger than the dataset ({len(dataset)} "
+                f"DataLoader: batch_size {batch_size} is larger than the dataset ({n} "
                 f"samples) and drop_last=True would leave no batch; use a smaller batch_size"
             )
         self.dataset = dataset
@@ -37,13 +43,14 @@ class DataLoader:
         self.shuffle = shuffle
         self.replacement = replacement
         self.drop_last = drop_last
+        self.sampler = sampler
         self.generator = generator if generator is not None else np.random.default_rng(seed)
         self._resume = None  # (generator state at the epoch's start, batches already done)
         self._epoch_state = None
         self._batches_done = 0
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self):
@@ -56,7 +63,9 @@ class DataLoader:
         # Record the generator before this epoch's permutation, so a checkpoint can redraw it.
         self._epoch_state = self.generator.bit_generator.state
         order = None
-        if self.replacement:  # every batch full, each index drawn independently
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.intp, count=len(self.sampler))
+        elif self.replacement:  # every batch full, each index drawn independently
             order = self.generator.integers(0, len(self.dataset), size=len(self) * self.batch_size)
         elif self.shuffle:
             order = self.generator.permutation(len(self.dataset))

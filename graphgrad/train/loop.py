@@ -18,7 +18,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
         test_data=None, out_dir: str | os.PathLike | None = None, resume: bool = False,
         progress: bool = True, quiet: bool = False, meta: dict | None = None,
         on_step: Callable[[int, float], None] | None = None, plot: bool = True,
-        plot_every_s: float = 10.0, scheduler=None) -> History:
+        plot_every_s: float = 10.0, scheduler=None, distributed: bool = False) -> History:
     """Train `model` for `epochs` passes over `train_loader` (or exactly `iters` steps) and return the History.
 
     Each step: `loss = loss_fn(model(x), t)`, `optimizer.zero_grad()`, `loss.backward()`,
@@ -29,7 +29,20 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     `on_step(iteration, loss)` is called after every step; `scheduler.step()` (a learning-rate
     schedule, saved in the checkpoint too) after every whole epoch. curves.png is redrawn at most every
     `plot_every_s` seconds (drawing costs more than a small epoch) and always at the end.
+    `distributed=True` (under mpirun, `model` a `graphgrad.distributed.DistributedDataParallel`, each
+    rank loading its share of every batch): gradients are averaged over the ranks after backward, the
+    epoch's train loss and accuracy are summed over them, and rank 0 alone evaluates, prints and
+    writes; every rank resumes from the checkpoint in `out_dir`.
     """
+    main = True
+    if distributed:
+        if not hasattr(model, "sync_gradients"):
+            raise TypeError(f"fit(distributed=True) needs the model wrapped in "
+                            f"graphgrad.distributed.DistributedDataParallel, got {type(model).__name__}")
+        from ..distributed import is_main
+
+        main = is_main()
+        quiet = quiet or not main
     steps_per_epoch = len(train_loader)
     total = _total_steps(epochs, iters, steps_per_epoch)
     out = Path(out_dir) if out_dir is not None else None
@@ -41,7 +54,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
             return history
     bar = _progress_bar(total, iteration, enabled=progress and not quiet)
     say = bar.write if bar is not None else (lambda s: _say(quiet, s))
-    if out is not None:
+    if out is not None and main:
         out.mkdir(parents=True, exist_ok=True)
     last_plot = time.perf_counter()
     try:
@@ -53,10 +66,12 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                 loss = loss_fn(logits, t)
                 optimizer.zero_grad()
                 loss.backward()
+                if distributed:
+                    model.sync_gradients()
                 optimizer.step()
                 iteration += 1
                 value, n = loss.item(), len(t.data)
-                loss_sum += value * n
+                loss_sum += value * n if n else 0.0  # a rank's share of a batch may be empty
                 correct += _correct(logits.data, t.data)
                 seen += n
                 if on_step is not None:
@@ -68,17 +83,19 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                 if iteration >= total:
                     break
             seconds = time.perf_counter() - start
+            if distributed:
+                loss_sum, correct, seen = _sum_over_ranks(loss_sum, correct, seen)
             if scheduler is not None and iteration % steps_per_epoch == 0:
                 scheduler.step()
             row = {"epoch": _epoch_number(iteration, steps_per_epoch), "iteration": iteration,
                    "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
                    "seconds": seconds}
-            if test_data is not None:
+            if test_data is not None and main:
                 result = evaluate(model, test_data, loss_fn)
                 row["test_loss"], row["test_accuracy"] = result.get("loss"), result["accuracy"]
             history.append(row)
             say(_line(row))
-            if out is not None:
+            if out is not None and main:
                 _write_outputs(out, history, model, optimizer, train_loader, iteration, meta, scheduler)
                 if plot and (iteration >= total or time.perf_counter() - last_plot >= plot_every_s):
                     try:
@@ -104,6 +121,13 @@ def _total_steps(epochs, iters, steps_per_epoch: int) -> int:
     if epochs < 1:
         raise ValueError(f"fit: epochs must be at least 1, got {epochs}")
     return int(epochs) * steps_per_epoch
+
+
+def _sum_over_ranks(loss_sum: float, correct: int, seen: int) -> tuple[float, int, int]:
+    from ..distributed import all_reduce
+
+    loss_sum, correct, seen = all_reduce(np.array([loss_sum, correct, seen], dtype=np.float64))
+    return float(loss_sum), int(correct), int(seen)
 
 
 def _correct(logits: np.ndarray, labels: np.ndarray) -> int:
