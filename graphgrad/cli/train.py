@@ -1,21 +1,29 @@
 """`graphgrad train` and `graphgrad eval`: MNIST classifiers from the command line.
 
 train: builds the model and optimizer, runs `graphgrad.train.fit` with a progress bar, one line
-per epoch, and metrics.csv, curves.png and an atomic checkpoint in --out after every epoch.
+per epoch, and metrics.csv, curves.png and an atomic checkpoint in --out after every epoch (and
+every --checkpoint-every steps, and where Ctrl-C or SIGTERM stops it).
 eval: rebuilds the model a checkpoint describes and prints its test accuracy and confusion matrix.
+Every setting is checked before anything is allocated or trained; bad input is one line, exit 2.
 """
 from __future__ import annotations
 
+import math
+import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import UsageError
+from . import UsageError, os_error_message
 
 MODELS = ("twolayer", "mlp")
 OPTIMIZERS = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001}
 N_IN, N_OUT = 784, 10
+OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2}  # arrays per parameter
+MAX_SEED = 2**63 - 1
+RUN_FILES = ("checkpoint.npz", "checkpoint.json", "metrics.csv", "curves.png")
 
 
 def register(subparsers) -> None:
@@ -41,6 +49,9 @@ def register(subparsers) -> None:
                    help="std of the Gaussian initial weights of --model twolayer (the book's 0.01)")
     p.add_argument("--out", default="runs/mnist", help="directory for metrics.csv, curves.png, checkpoint")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace a previous run in --out (else refused)")
+    p.add_argument("--checkpoint-every", type=int, metavar="N",
+                   help="also save a checkpoint every N training steps (always: every epoch, and on Ctrl-C/SIGTERM)")
     p.add_argument("--data", help="directory holding the MNIST IDX files (else $GRAPHGRAD_DATA, cache, download)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
     p.add_argument("--min-test-accuracy", type=float,
@@ -48,7 +59,8 @@ def register(subparsers) -> None:
     p.set_defaults(run=run_train)
 
     e = subparsers.add_parser("eval", help="evaluate a checkpoint on the MNIST test set")
-    e.add_argument("--checkpoint", required=True, help="directory written by `graphgrad train --out`")
+    e.add_argument("--checkpoint", required=True,
+                   help="directory written by `graphgrad train --out` (or its checkpoint.npz)")
     e.add_argument("--data", help="directory holding the MNIST IDX files")
     e.add_argument("--quiet", action="store_true", help="print only the accuracy")
     e.set_defaults(run=run_eval)
@@ -97,14 +109,20 @@ def settings_from_args(args) -> dict:
     if args.dtype not in ("float32", "float64"):
         raise UsageError(f"unknown dtype {args.dtype!r}; choose float32 or float64")
     lr = OPTIMIZERS[args.optimizer] if args.lr is None else args.lr
-    if not lr > 0:
-        raise UsageError(f"--lr must be positive, got {lr}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise UsageError(f"--lr must be a positive finite number, got {lr}")
+    if not (math.isfinite(args.weight_init_std) and args.weight_init_std >= 0):
+        raise UsageError(f"--weight-init-std must be a finite number >= 0, got {args.weight_init_std}")
+    if args.min_test_accuracy is not None and not 0 <= args.min_test_accuracy <= 1:
+        raise UsageError(f"--min-test-accuracy must be between 0 and 1, got {args.min_test_accuracy}")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed must be between 0 and 2**63-1, got {args.seed}")
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
-    for flag in ("epochs", "iters"):
+    for flag in ("epochs", "iters", "checkpoint_every"):
         value = getattr(args, flag)
         if value is not None and value < 1:
-            raise UsageError(f"--{flag} must be at least 1, got {value}")
+            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
     if args.model == "twolayer":
         hidden = [50]
     else:
@@ -114,9 +132,75 @@ def settings_from_args(args) -> dict:
             raise UsageError(f"--hidden must be comma-separated sizes like 256,256, got {args.hidden!r}") from None
         if not hidden or min(hidden) < 1:
             raise UsageError(f"--hidden sizes must be positive, got {args.hidden!r}")
-    return {"model": args.model, "architecture": [N_IN, *hidden, N_OUT], "optimizer": args.optimizer,
+    meta = {"model": args.model, "architecture": [N_IN, *hidden, N_OUT], "optimizer": args.optimizer,
             "lr": lr, "lr_schedule": args.lr_schedule, "batch_size": args.batch_size, "sampling": args.sampling,
             "seed": args.seed, "dtype": args.dtype, "weight_init_std": args.weight_init_std}
+    check_memory(meta["architecture"], meta["dtype"], OPTIMIZER_SLOTS[args.optimizer] + 1, args.batch_size)
+    return meta
+
+
+def memory_limit() -> int:
+    """Half of this machine's physical memory (8 GiB where it cannot be told)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):
+        return 8 << 30
+
+
+def check_memory(sizes: list[int], dtype: str, copies: int, batch_size: int = 0) -> None:
+    """Refuse, before allocating, a network whose parameters (times `copies`: gradients, optimizer
+    state) and one batch's activations would not fit in `memory_limit()`."""
+    itemsize = np.dtype(dtype).itemsize
+    parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    needed = (parameters * (1 + copies) + 3 * batch_size * sum(sizes)) * itemsize
+    if needed > memory_limit():
+        raise UsageError(
+            f"a {'-'.join(map(str, sizes))} network has {parameters:,} parameters and would need about "
+            f"{needed / 2**30:.1f} GiB, more than the {memory_limit() / 2**30:.1f} GiB allowed (half of "
+            f"this machine's memory); use smaller --hidden sizes"
+        )
+
+
+def check_meta(meta, where) -> dict:
+    """The run settings stored in a checkpoint, validated before a model is built from them."""
+    if not isinstance(meta, dict):
+        raise UsageError(f"{where} does not hold the settings of a graphgrad train run")
+    sizes = meta.get("architecture")
+    if not (isinstance(sizes, list) and len(sizes) >= 2
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)):
+        raise UsageError(f"{where}: the architecture {sizes!r:.80} is not a list of positive layer sizes")
+    if sizes[0] != N_IN or sizes[-1] != N_OUT:
+        raise UsageError(f"{where}: the architecture {'-'.join(map(str, sizes))} is not an MNIST classifier "
+                         f"({N_IN} inputs, {N_OUT} outputs)")
+    if meta.get("model") not in MODELS or meta.get("dtype") not in ("float32", "float64"):
+        raise UsageError(f"{where}: unknown model {meta.get('model')!r:.40} or dtype {meta.get('dtype')!r:.40}")
+    seed, std = meta.get("seed"), meta.get("weight_init_std")
+    if not (isinstance(seed, int) and 0 <= seed <= MAX_SEED and isinstance(std, (int, float)) and math.isfinite(std)):
+        raise UsageError(f"{where}: the seed {seed!r:.40} or weight_init_std {std!r:.40} is not valid")
+    check_memory(sizes, meta["dtype"], 0)
+    return meta
+
+
+def prepare_out(out: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse an --out that is a file, cannot be written, or holds another run (without --resume/--overwrite)."""
+    if resume and overwrite:
+        raise UsageError("--resume continues the run in --out and --overwrite replaces it; give one of them")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a directory")
+    if resume:
+        return
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if existing and not overwrite:
+        raise UsageError(f"--out {out} already holds a run ({', '.join(existing)}); add --resume to continue "
+                         f"it, --overwrite to replace it, or choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"cannot create --out {out}: {os_error_message(err)}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out} is not writable")
+    for name in existing:  # --overwrite: an old checkpoint must not be resumed by mistake later
+        (out / name).unlink()
 
 
 def load_mnist_splits(data_dir, dtype: str, quiet: bool):
@@ -134,22 +218,25 @@ def run_train(args) -> int:
     """Train, print a summary, and say where the outputs are."""
     from ..data import DataLoader
     from ..nn import CrossEntropyLoss
-    from ..train import CheckpointError, fit, load_checkpoint
+    from ..train import CheckpointError, Diverged, fit, load_checkpoint
 
     meta = settings_from_args(args)
     out = Path(args.out)
+    prepare_out(out, args.resume, args.overwrite)
     if args.resume:
         try:
             saved = load_checkpoint(out).get("meta", {})
         except CheckpointError as err:
             raise UsageError(f"cannot resume: {err}") from None
-        for key in ("model", "architecture", "optimizer", "lr_schedule", "dtype", "batch_size", "sampling", "seed"):
-            if key in saved and saved[key] != meta[key]:
-                raise UsageError(
-                    f"cannot resume: the checkpoint in {out} has {key}={saved[key]!r} but this run asks for "
-                    f"{meta[key]!r}; use the same settings or another --out"
-                )
+        differing = [f"{key}={saved[key]!r} (this run: {meta.get(key)!r})" for key in saved if saved[key] != meta.get(key)]
+        if differing:
+            raise UsageError(
+                f"cannot resume: the checkpoint in {out} was made with other settings: {', '.join(differing)}; "
+                f"repeat the original settings or use another --out"
+            )
     train_set, test_set = load_mnist_splits(args.data, args.dtype, args.quiet)
+    check_labels(train_set, "training")
+    check_labels(test_set, "test")
     if args.batch_size > len(train_set):
         raise UsageError(f"--batch-size {args.batch_size} is larger than the training set ({len(train_set)} samples)")
     model = build_model(meta)
@@ -167,12 +254,16 @@ def run_train(args) -> int:
     try:
         history = fit(model, CrossEntropyLoss(), optimizer, loader, epochs=epochs, iters=args.iters,
                       test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta,
-                      scheduler=scheduler)
+                      scheduler=scheduler, checkpoint_every=args.checkpoint_every)
     except CheckpointError as err:
         raise UsageError(f"cannot resume: {err}") from None
-    except KeyboardInterrupt:
-        print(f"interrupted; continue with the same command plus --resume (checkpoint in {out})")
-        raise
+    except Diverged as err:
+        raise UsageError(f"{err} (now --lr {meta['lr']})") from None
+    except OSError as err:
+        raise UsageError(f"cannot write the run's files: {os_error_message(err)}") from None
+    except KeyboardInterrupt as err:
+        print(f"graphgrad train: {interrupted_message(err, out)}", file=sys.stderr)
+        return getattr(err, "exit_status", 130)
     final = history.last.get("test_accuracy")
     if final is not None:
         print(f"test accuracy {final:.4f} after {history.last['iteration']} iterations "
@@ -185,23 +276,43 @@ def run_train(args) -> int:
     return 0
 
 
+def interrupted_message(err: KeyboardInterrupt, out: Path) -> str:
+    """One line: where the run stopped, what was saved, and how to continue."""
+    from ..train import CheckpointError, load_checkpoint
+
+    text = str(err)
+    if "saved" not in text:  # stopped inside a step: the last checkpoint is the one to resume from
+        try:
+            text = f"{text or 'interrupted'}; the last checkpoint is at iteration {load_checkpoint(out)['iteration']}"
+        except CheckpointError:
+            return f"{text or 'interrupted'} before the first checkpoint; nothing to resume"
+    return f"{text}; continue with the same command plus --resume"
+
+
+def check_labels(dataset, split: str) -> None:
+    """Refuse labels outside 0-9 now, not at the first training step."""
+    labels = np.asarray(dataset.arrays[1])
+    if labels.size and (labels.min() < 0 or labels.max() >= N_OUT):
+        bad = labels[(labels < 0) | (labels >= N_OUT)]
+        raise UsageError(f"the {split} labels must be 0-{N_OUT - 1}; found {bad.size} outside, e.g. {bad[0]}")
+
+
 def run_eval(args) -> int:
     """Print test accuracy and the confusion matrix of the model in a checkpoint."""
     from ..train import CheckpointError, confusion_matrix, load_checkpoint, predict
 
-    directory = Path(args.checkpoint)
-    if directory.is_file():
-        directory = directory.parent
+    where = Path(args.checkpoint)
     try:
-        state = load_checkpoint(directory)
-        meta = state["meta"]
+        state = load_checkpoint(where)
+        meta = check_meta(state.get("meta"), where)
         model = build_model(meta)
         model.load_state_dict(state["model"])
     except CheckpointError as err:
         raise UsageError(str(err)) from None
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise UsageError(f"{directory} does not hold a graphgrad train checkpoint ({err})") from None
+        raise UsageError(f"{where} does not hold a graphgrad train checkpoint ({type(err).__name__}: {err})") from None
     _, test_set = load_mnist_splits(args.data, meta["dtype"], args.quiet)
+    check_labels(test_set, "test")
     x, t = test_set.arrays
     predicted = predict(model, x).argmax(axis=1)
     print(f"test accuracy {float((predicted == t).mean()):.4f} ({meta['model']} "
