@@ -222,6 +222,8 @@ def load(path: str | os.PathLike, max_expansion: float = MAX_EXPANSION):
             return _decode(header.get("structure"), archive)
     except CheckpointError:
         raise
+    except _Malformed as err:
+        raise CheckpointError(f"graphgrad.load: {path!r} is damaged: {err}") from None
     except Exception as err:  # zip, zlib, JSON, header, recursion and pickle refusals all mean this
         raise CheckpointError(
             f"graphgrad.load: {path!r} is not a readable graphgrad checkpoint (truncated, corrupted or "
@@ -289,26 +291,30 @@ def _encode(obj, arrays: dict, where: str):
     )
 
 
+class _Malformed(ValueError):
+    """An entry of the description that `save` cannot have written."""
+
+
 def _decode(node, archive):
     if not isinstance(node, dict) or len(node) == 0:
-        raise CheckpointError(f"graphgrad.load: malformed entry {node!r:.80} in the file's structure")
+        raise _Malformed(f"malformed entry {node!r:.80} in the file's structure")
     if "array" in node:
         arr = archive[node["array"]]
         return arr[()] if node.get("scalar") else arr
     if "value" in node:
         value = node["value"]
         if value is not None and not isinstance(value, (bool, int, float, str)):
-            raise CheckpointError(f"graphgrad.load: malformed value {value!r:.80} in the file's structure")
+            raise _Malformed(f"malformed value {value!r:.80} in the file's structure")
         return value
     if "dict" in node:
         out = {}
         for item in node["dict"]:
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))):
-                raise CheckpointError(f"graphgrad.load: malformed dict item {item!r:.80} in the file's structure")
+                raise _Malformed(f"malformed dict item {item!r:.80} in the file's structure")
             out[item[0]] = _decode(item[1], archive)
         return out
     if "list" in node:
         return [_decode(v, archive) for v in node["list"]]
     if "tuple" in node:
         return tuple(_decode(v, archive) for v in node["tuple"])
-    raise CheckpointError(f"graphgrad.load: unknown entry {sorted(node)} in the file's structure")
+    raise _Malformed(f"unknown entry {sorted(node)} in the file's structure")
