@@ -252,9 +252,11 @@ def run_train(args) -> int:
         scheduler = CosineAnnealingLR(optimizer, T_max=n_epochs)
     started = time.perf_counter()
     try:
-        history = fit(model, CrossEntropyLoss(), optimizer, loader, epochs=epochs, iters=args.iters,
-                      test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta,
-                      scheduler=scheduler, checkpoint_every=args.checkpoint_every)
+        # overflow shows up as a non-finite loss or weight, which fit turns into one Diverged line
+        with np.errstate(over="ignore", invalid="ignore"):
+            history = fit(model, CrossEntropyLoss(), optimizer, loader, epochs=epochs, iters=args.iters,
+                          test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta,
+                          scheduler=scheduler, checkpoint_every=args.checkpoint_every)
     except CheckpointError as err:
         raise UsageError(f"cannot resume: {err}") from None
     except Diverged as err:
