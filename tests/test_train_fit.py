@@ -233,7 +233,7 @@ def test_without_tqdm_or_matplotlib_training_still_runs(tmp_path, monkeypatch, c
     monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` raise ImportError
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     model, opt, loader, data = make_run()
-    history = fit(model, cross_entropy, opt, loader, epochs=2, test_data=data, out_dir=tmp_path)
+    history = fit(model, cross_entropy, opt, loader, epochs=2, test_data=data, out_dir=tmp_path, progress=True)
     captured = capsys.readouterr()
     assert "no progress bar: tqdm is not installed (pip install 'graphgrad[train]')" in captured.err
     assert captured.out.count("no curves.png: History.plot needs matplotlib") == 1

@@ -20,7 +20,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
     parser = Parser(prog="graphgrad", description="graphgrad command-line tools")
+    parser.add_argument("--version", action="version", version=f"graphgrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:
@@ -38,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..train.interrupt import sigterm_raises
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed in one line
+        return done.code or 0
     try:
         with sigterm_raises():
             return args.run(args) or 0

@@ -8,10 +8,12 @@ Every setting is checked before anything is allocated or trained; bad input is o
 """
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -28,42 +30,82 @@ RUN_FILES = ("checkpoint.npz", "checkpoint.json", "metrics.csv", "curves.png")
 
 def register(subparsers) -> None:
     """Add the `train` and `eval` sub-commands."""
-    p = subparsers.add_parser("train", help="train an MNIST classifier",
+    p = subparsers.add_parser("train", help="train an MNIST classifier", formatter_class=DefaultsFormatter,
                               description="Train an MNIST classifier; results go to --out.")
-    p.add_argument("--model", default="twolayer", help="twolayer (the textbook's 784-50-10) or mlp")
-    p.add_argument("--hidden", default="256,256", help="hidden sizes of --model mlp, e.g. 256,256")
-    p.add_argument("--optimizer", default="sgd", help="|".join(OPTIMIZERS))
-    p.add_argument("--lr", type=float, help="learning rate (default: sgd 0.1, momentum 0.01, adam 0.001, ...)")
-    p.add_argument("--lr-schedule", default="none",
-                   help="none, or cosine: anneal the learning rate to 0 over the run, stepping each epoch")
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--sampling", default="shuffle",
+    p.add_argument("--model", default="twolayer", choices=MODELS, help="twolayer (the textbook's 784-50-10) or mlp")
+    p.add_argument("--hidden", default="256,256", help="hidden sizes of --model mlp")
+    p.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS),
+                   help="momentum is SGD with momentum 0.9")
+    p.add_argument("--lr", type=float, help="learning rate (if not given: sgd 0.1, momentum 0.01, adagrad 0.01, "
+                                            "rmsprop, adam and adamw 0.001)")
+    p.add_argument("--lr-schedule", default="none", choices=("none", "cosine"),
+                   help="cosine: anneal the learning rate to 0 over the run, stepping each epoch")
+    p.add_argument("--batch-size", type=int, default=100, help="samples per training step")
+    p.add_argument("--sampling", default="shuffle", choices=("shuffle", "replacement"),
                    help="shuffle: each epoch a fresh permutation; replacement: every batch drawn at random "
                         "with replacement, as the textbook's np.random.choice")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int, help="passes over the training set (default 10)")
+    length.add_argument("--epochs", type=int, help="passes over the training set (10 if neither this nor --iters)")
     length.add_argument("--iters", type=int, help="exact number of training steps (the textbook counts these)")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights and the shuffling")
-    p.add_argument("--dtype", default="float32", help="float32 or float64")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"), help="of weights and data")
     p.add_argument("--weight-init-std", type=float, default=0.01,
                    help="std of the Gaussian initial weights of --model twolayer (the book's 0.01)")
-    p.add_argument("--out", default="runs/mnist", help="directory for metrics.csv, curves.png, checkpoint")
+    p.add_argument("--out", default="runs/mnist", help="directory for metrics.csv, curves.png, checkpoint.npz")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--overwrite", action="store_true", help="replace a previous run in --out (else refused)")
     p.add_argument("--checkpoint-every", type=int, metavar="N",
                    help="also save a checkpoint every N training steps (always: every epoch, and on Ctrl-C/SIGTERM)")
     p.add_argument("--data", help="directory holding the MNIST IDX files (else $GRAPHGRAD_DATA, cache, download)")
+    add_threads(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
     p.add_argument("--min-test-accuracy", type=float,
                    help="exit with status 1 if the final test accuracy is below this (a check for scripts)")
     p.set_defaults(run=run_train)
 
-    e = subparsers.add_parser("eval", help="evaluate a checkpoint on the MNIST test set")
+    e = subparsers.add_parser(
+        "eval", help="evaluate a checkpoint on the MNIST test set", formatter_class=DefaultsFormatter,
+        description="Rebuild the model a `graphgrad train` checkpoint describes, load its weights, and print "
+                    "its accuracy on the MNIST test set and the confusion matrix (rows: true digits).")
     e.add_argument("--checkpoint", required=True,
                    help="directory written by `graphgrad train --out` (or its checkpoint.npz)")
     e.add_argument("--data", help="directory holding the MNIST IDX files")
+    add_threads(e)
     e.add_argument("--quiet", action="store_true", help="print only the accuracy")
     e.set_defaults(run=run_eval)
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default, where it has a real one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
+def add_threads(parser) -> None:
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads (threadpoolctl, in the train extra); one is fastest for these "
+                             "small matrices")
+
+
+@contextmanager
+def blas_threads(n: int):
+    """Limit BLAS to `n` threads with threadpoolctl; without it, only the default of one is accepted (unlimited)."""
+    if n < 1:
+        raise UsageError(f"--threads must be at least 1, got {n}")
+    try:
+        import threadpoolctl
+    except ImportError:
+        if n != 1:
+            raise UsageError("--threads needs threadpoolctl: pip install 'graphgrad[train]' "
+                             "(or pip install threadpoolctl)") from None
+        yield
+        return
+    with threadpoolctl.threadpool_limits(limits=n, user_api="blas"):
+        yield
 
 
 def build_model(meta: dict):
@@ -98,16 +140,6 @@ def build_optimizer(name: str, params, lr: float):
 
 def settings_from_args(args) -> dict:
     """Validate the command line into the run's settings (stored in the checkpoint), or raise UsageError."""
-    if args.model not in MODELS:
-        raise UsageError(f"unknown model {args.model!r}; choose one of: {', '.join(MODELS)}")
-    if args.optimizer not in OPTIMIZERS:
-        raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
-    if args.lr_schedule not in ("none", "cosine"):
-        raise UsageError(f"unknown --lr-schedule {args.lr_schedule!r}; choose none or cosine")
-    if args.sampling not in ("shuffle", "replacement"):
-        raise UsageError(f"unknown --sampling {args.sampling!r}; choose shuffle or replacement")
-    if args.dtype not in ("float32", "float64"):
-        raise UsageError(f"unknown dtype {args.dtype!r}; choose float32 or float64")
     lr = OPTIMIZERS[args.optimizer] if args.lr is None else args.lr
     if not (math.isfinite(lr) and lr > 0):
         raise UsageError(f"--lr must be a positive finite number, got {lr}")
@@ -215,7 +247,12 @@ def load_mnist_splits(data_dir, dtype: str, quiet: bool):
 
 
 def run_train(args) -> int:
-    """Train, print a summary, and say where the outputs are."""
+    """Train (BLAS on --threads threads), print a summary, and say where the outputs are."""
+    with blas_threads(args.threads):
+        return _train(args)
+
+
+def _train(args) -> int:
     from ..data import DataLoader
     from ..nn import CrossEntropyLoss
     from ..train import CheckpointError, Diverged, fit, load_checkpoint
@@ -301,6 +338,11 @@ def check_labels(dataset, split: str) -> None:
 
 def run_eval(args) -> int:
     """Print test accuracy and the confusion matrix of the model in a checkpoint."""
+    with blas_threads(args.threads):
+        return _eval(args)
+
+
+def _eval(args) -> int:
     from ..train import CheckpointError, confusion_matrix, load_checkpoint, predict
 
     where = Path(args.checkpoint)

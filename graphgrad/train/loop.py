@@ -23,7 +23,7 @@ class Diverged(ArithmeticError):
 
 def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iters: int | None = None,
         test_data=None, out_dir: str | os.PathLike | None = None, resume: bool = False,
-        progress: bool = True, quiet: bool = False, meta: dict | None = None,
+        progress: bool | None = None, quiet: bool = False, meta: dict | None = None,
         on_step: Callable[[int, float], None] | None = None, plot: bool = True,
         plot_every_s: float = 10.0, scheduler=None, checkpoint_every: int | None = None,
         handle_signals: bool = True) -> History:
@@ -36,7 +36,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     `checkpoint_every` steps. Ctrl-C or SIGTERM (with `handle_signals`, in the main thread) ends
     the step in progress, saves there and raises `Interrupted`. `resume=True` continues from the
     checkpoint, mid-epoch included, and ends with exactly the parameters of an uninterrupted run.
-    `on_step(iteration, loss)` is called after every step (a KeyboardInterrupt it raises stops the
+    A tqdm bar shows the running loss with `progress=True`, or by default when stdout and stderr
+    are terminals. `on_step(iteration, loss)` is called after every step (a KeyboardInterrupt it raises stops the
     run like Ctrl-C); `scheduler.step()` (a learning-rate schedule, saved in the checkpoint too)
     after every whole epoch. A non-finite loss or parameter raises `Diverged` before it is saved.
     curves.png is redrawn at most every `plot_every_s` seconds and always at the end.
@@ -53,7 +54,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
         if iteration >= total:
             _say(quiet, f"checkpoint in {out} is already at iteration {iteration} of {total}; nothing to do")
             return history
-    bar = _progress_bar(total, iteration, enabled=progress and not quiet)
+    bar = _progress_bar(total, iteration, progress, quiet)
     say = bar.write if bar is not None else (lambda s: _say(quiet, s))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -102,7 +103,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                     result = evaluate(model, test_data, loss_fn)
                     row["test_loss"], row["test_accuracy"] = result.get("loss"), result["accuracy"]
                 history.append(row)
-                say(_line(row))
+                say(_line(row, steps_per_epoch, total))
                 running = _Running()
                 if out is not None:
                     save()
@@ -190,9 +191,14 @@ def _epoch_number(iteration: int, steps_per_epoch: int):
     return whole if part == 0 else round(iteration / steps_per_epoch, 2)
 
 
-def _line(row: dict) -> str:
-    text = (f"epoch {row['epoch']:>5}  iter {row['iteration']:>6}  train loss {row['train_loss']:.4f}  "
-            f"train acc {row['train_accuracy']:.4f}")
+def _line(row: dict, steps_per_epoch: int, total: int) -> str:
+    """'epoch  3/17  iter 1800/10000  train loss 0.1234  train acc 0.9650  test loss ...  test acc ...  0.29s'."""
+    epochs = -(-total // steps_per_epoch)
+    epoch = -(-row["iteration"] // steps_per_epoch)  # a final partial epoch is counted as the epoch it is in
+    text = (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  iter {row['iteration']:>{len(str(total))}}/{total}  "
+            f"train loss {row['train_loss']:.4f}  train acc {row['train_accuracy']:.4f}")
+    if row.get("test_loss") is not None:
+        text += f"  test loss {row['test_loss']:.4f}"
     if row.get("test_accuracy") is not None:
         text += f"  test acc {row['test_accuracy']:.4f}"
     return text + f"  {row['seconds']:.2f}s"
@@ -245,8 +251,11 @@ def _resume(out: Path | None, model, optimizer, loader, meta: dict | None, sched
     return history, iteration, running
 
 
-def _progress_bar(total: int, initial: int, enabled: bool):
-    if not enabled:
+def _progress_bar(total: int, initial: int, progress: bool | None, quiet: bool):
+    """tqdm on stderr: always with progress=True; with None only on a terminal (never in logs or pipes)."""
+    if quiet or progress is False:
+        return None
+    if progress is None and not _on_a_terminal():
         return None
     try:
         from tqdm import tqdm
@@ -254,6 +263,12 @@ def _progress_bar(total: int, initial: int, enabled: bool):
         print("no progress bar: tqdm is not installed (pip install 'graphgrad[train]')", file=sys.stderr)
         return None
     return tqdm(total=total, initial=initial, unit="it", dynamic_ncols=True, file=sys.stderr)
+
+
+def _on_a_terminal() -> bool:
+    if os.environ.get("GRAPHGRAD_NO_PROGRESS"):
+        return False
+    return all(stream is not None and getattr(stream, "isatty", lambda: False)() for stream in (sys.stdout, sys.stderr))
 
 
 def _say(quiet: bool, message: str) -> None:
