@@ -198,7 +198,8 @@ def load(path: str | os.PathLike, max_expansion: float = MAX_EXPANSION):
     try:
         with open(path, "rb") as file:
             if file.read(6) == b"\x93NUMPY":
-                raise CheckpointError(f"graphgrad.load: {path!r} is a single .npy array, not one written by graphgrad.save")
+                raise CheckpointError(
+                    f"graphgrad.load: {path!r} is a single .npy array, not one written by graphgrad.save")
         if not zipfile.is_zipfile(path):
             raise CheckpointError(
                 f"graphgrad.load: {path!r} is not a readable graphgrad checkpoint (not an .npz archive: "
@@ -245,7 +246,8 @@ def _check_sizes(path: str, max_expansion: float) -> None:
                 )
             if info.filename == _HEADER + ".npy":
                 if info.file_size > MAX_HEADER_BYTES:
-                    raise CheckpointError(f"graphgrad.load: {path!r} has a {info.file_size}-byte description; refusing it")
+                    raise CheckpointError(
+                        f"graphgrad.load: {path!r} has a {info.file_size}-byte description; refusing it")
                 continue
             with archive.open(info) as member:
                 version = np.lib.format.read_magic(member)

@@ -160,7 +160,7 @@ def test_resume_and_eval_of_a_tampered_checkpoint_are_one_line(data_dir, tmp_pat
     tamper(out, how)
     resume = ["train", "--data", str(data_dir), "--out", str(out), "--batch-size", "20", "--iters", "6",
               "--quiet", "--resume"]
-    if how in ("rng-garbage", "rng-not-dict", "batches-done", "optimizer-empty", "progress"):  # eval needs none of these
+    if how in ("rng-garbage", "rng-not-dict", "batches-done", "optimizer-empty", "progress"):  # not needed by eval
         assert run(["eval", "--checkpoint", str(out), "--data", str(data_dir), "--quiet"])[0] == 0
     else:
         assert_refused(["eval", "--checkpoint", str(out), "--data", str(data_dir)])

@@ -80,7 +80,8 @@ def one_run(kind: str, data: Path, out: Path, rng: np.random.Generator, referenc
     log = out.parent / f"{out.name}.log"
     env = dict(env, GG_SAVE_LOG=str(log))
     kill = {"GG_KILL": f"{kind[5:]}:{rng.integers(1, 30)}"} if kind.startswith("kill@") else {}
-    proc = subprocess.Popen(command(data, out), env=dict(env, **kill), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command(data, out), env=dict(env, **kill), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     if not kind.startswith("kill@"):
         deadline = time.time() + 60
         while logged(log) < 0 and proc.poll() is None and time.time() < deadline:

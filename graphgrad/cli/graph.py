@@ -94,5 +94,6 @@ def _load(source: str):
         raise UsageError(f"{source} raised {type(err).__name__}: {err}") from None
     tensors = out if isinstance(out, (list, tuple)) else [out]
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
-        raise UsageError(f"{source} returned {type(out).__name__}; it must return a graphgrad Tensor (or a list of them)")
+        raise UsageError(
+            f"{source} returned {type(out).__name__}; it must return a graphgrad Tensor (or a list of them)")
     return out

@@ -82,7 +82,8 @@ class DataLoader:
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state`: the next iteration redraws that epoch's order and skips the batches done."""
         if not isinstance(state, dict) or "generator" not in state:
-            raise ValueError(f"DataLoader.load_state_dict: expected a dict with 'generator', got {type(state).__name__}")
+            raise ValueError(
+                f"DataLoader.load_state_dict: expected a dict with 'generator', got {type(state).__name__}")
         done = state.get("batches_done", 0)
         if isinstance(done, bool) or not isinstance(done, (int, np.integer)) or not 0 <= done <= len(self):
             raise ValueError(f"DataLoader.load_state_dict: batches_done={done!r} but an epoch has {len(self)} batches")

@@ -37,9 +37,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     the step in progress, saves there and raises `Interrupted`. `resume=True` continues from the
     checkpoint, mid-epoch included, and ends with exactly the parameters of an uninterrupted run.
     A tqdm bar shows the running loss with `progress=True`, or by default when stdout and stderr
-    are terminals. `on_step(iteration, loss)` is called after every step (a KeyboardInterrupt it raises stops the
-    run like Ctrl-C); `scheduler.step()` (a learning-rate schedule, saved in the checkpoint too)
-    after every whole epoch. A non-finite loss or parameter raises `Diverged` before it is saved.
+    are terminals. `on_step(iteration, loss)` is called after every step (a KeyboardInterrupt it
+    raises stops the run like Ctrl-C); `scheduler.step()` (a learning-rate schedule, saved in the
+    checkpoint too) after every whole epoch. A non-finite loss or parameter raises `Diverged` before it is saved.
     curves.png is redrawn at most every `plot_every_s` seconds and always at the end.
     """
     steps_per_epoch = len(train_loader)
@@ -74,8 +74,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                     value = loss.item()
                     running.add(value, len(t.data), _correct(logits.data, t.data))
                     if not math.isfinite(value):
-                        raise Diverged(f"training diverged: the loss is {value} at {_position(iteration, steps_per_epoch)}"
-                                       f"; lower the learning rate (nothing was saved from this step on)")
+                        raise Diverged(f"training diverged: the loss is {value} at "
+                                       f"{_position(iteration, steps_per_epoch)}; lower the learning rate "
+                                       f"(nothing was saved from this step on)")
                     if on_step is not None:
                         try:
                             on_step(iteration, value)
