@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/graphgrad train \
 		--model twolayer --optimizer sgd --lr 0.1 --batch-size 100 --iters 10000 \
-		--weight-init-std 0.01 --sampling replacement --seed 0 --out runs/twolayer --min-test-accuracy 0.97
+		--weight-init-std 0.01 --sampling replacement --seed 0 --out runs/twolayer --overwrite --min-test-accuracy 0.97
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

@@ -170,15 +170,22 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
         fit(model, cross_entropy, opt, loader, epochs=1, out_dir=tmp_path, resume=True, quiet=True)
 
 
-def test_checkpoint_halves_from_different_saves_are_refused(tmp_path):
+def test_the_checkpoint_is_one_file_that_graphgrad_load_reads(tmp_path):
     model, opt, loader, _ = make_run()
     fit(model, cross_entropy, opt, loader, epochs=1, out_dir=tmp_path, quiet=True, plot=False)
-    first = (tmp_path / "checkpoint.json").read_text()
-    fit(model, cross_entropy, opt, loader, epochs=1, out_dir=tmp_path, quiet=True, plot=False)
-    (tmp_path / "checkpoint.json").write_text(first)
-    with pytest.raises(CheckpointError, match="different saves"):
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz", "metrics.csv"]
+    state = gg.load(tmp_path / "checkpoint.npz")
+    assert state["iteration"] == 8 and state["loader"]["batches_done"] == 0
+    np.testing.assert_array_equal(state["model"]["W"], model.W.data)
+    assert load_checkpoint(tmp_path / "checkpoint.npz")["iteration"] == 8  # the folder or the file
+    assert CheckpointError is gg.CheckpointError
+
+
+def test_a_two_file_checkpoint_of_an_earlier_version_is_named_as_such(tmp_path):
+    np.savez(tmp_path / "checkpoint.npz", a0=np.ones(2))
+    (tmp_path / "checkpoint.json").write_text(json.dumps({"format": "graphgrad-checkpoint-1"}))
+    with pytest.raises(CheckpointError, match="two-file format of an earlier graphgrad"):
         load_checkpoint(tmp_path)
-    assert json.loads(first)["format"] == "graphgrad-checkpoint-1"
 
 
 def test_progress_bar_shows_running_loss(capsys):
@@ -226,7 +233,7 @@ def test_without_tqdm_or_matplotlib_training_still_runs(tmp_path, monkeypatch, c
     monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` raise ImportError
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     model, opt, loader, data = make_run()
-    history = fit(model, cross_entropy, opt, loader, epochs=2, test_data=data, out_dir=tmp_path)
+    history = fit(model, cross_entropy, opt, loader, epochs=2, test_data=data, out_dir=tmp_path, progress=True)
     captured = capsys.readouterr()
     assert "no progress bar: tqdm is not installed (pip install 'graphgrad[train]')" in captured.err
     assert captured.out.count("no curves.png: History.plot needs matplotlib") == 1

@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from . import UsageError
+from . import UsageError, os_error_message
 
 
 def register(subparsers) -> None:
@@ -32,11 +32,14 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import viz
+    from ..io import atomic_write
 
     if not (args.html or args.svg or args.dot):
         raise UsageError("say what to write: --html out.html, --svg out.svg or --dot out.dot")
+    if args.max_nodes is not None and args.max_nodes < 1:
+        raise UsageError(f"--max-nodes must be at least 1, got {args.max_nodes}")
     output = _load(args.source)
-    limit = {"max_nodes": args.max_nodes} if args.max_nodes else {}
+    limit = {"max_nodes": args.max_nodes} if args.max_nodes is not None else {}
     try:
         graph = viz.build(output, not args.no_grads, what="graphgrad graph", **limit)
         if args.dot:
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             if str(args.dot) == "-":
                 sys.stdout.write(text)
             else:
-                args.dot.write_text(text)
+                atomic_write(args.dot, text)
                 print(f"wrote {args.dot}")
         if args.svg:
             viz.render(graph, args.svg)
@@ -54,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {args.html}")
     except (ValueError, RuntimeError) as err:  # too large, no Graphviz, unknown suffix: the user can fix it
         raise UsageError(str(err)) from None
+    except OSError as err:  # a missing folder, a folder given as the file, no permission
+        raise UsageError(os_error_message(err)) from None
     return 0
 
 
@@ -70,14 +75,25 @@ def _load(source: str):
     path = Path(file)
     if not path.is_file():
         raise UsageError(f"{file}: no such file (expected FILE.py:FUNCTION)")
+    if path.suffix != ".py":
+        raise UsageError(f"{file} is not a Python file (expected FILE.py:FUNCTION)")
+    if not name.isidentifier():
+        raise UsageError(f"{name!r} is not a function name (expected FILE.py:FUNCTION)")
     spec = importlib.util.spec_from_file_location(f"graphgrad_user_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # the user's file: its own error, in one line
+        raise UsageError(f"running {file} failed: {type(err).__name__}: {err}") from None
     fn = getattr(module, name, None)
     if not callable(fn):
         raise UsageError(f"{file} has no function {name!r}")
-    out = fn()
+    try:
+        out = fn()
+    except Exception as err:
+        raise UsageError(f"{source} raised {type(err).__name__}: {err}") from None
     tensors = out if isinstance(out, (list, tuple)) else [out]
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
-        raise UsageError(f"{source} returned {type(out).__name__}; it must return a graphgrad Tensor (or a list of them)")
+        raise UsageError(
+            f"{source} returned {type(out).__name__}; it must return a graphgrad Tensor (or a list of them)")
     return out

@@ -1,47 +1,54 @@
 """`graphgrad train` and `graphgrad eval`: MNIST classifiers from the command line.
 
 train: builds the model and optimizer, runs `graphgrad.train.fit` with a progress bar, one line
-per epoch, and metrics.csv, curves.png and an atomic checkpoint in --out after every epoch.
+per epoch, and metrics.csv, curves.png and an atomic checkpoint in --out after every epoch (and
+every --checkpoint-every steps, and where Ctrl-C or SIGTERM stops it).
 eval: rebuilds the model a checkpoint describes and prints its test accuracy and confusion matrix.
+Every setting is checked before anything is allocated or trained; bad input is one line, exit 2.
 """
 from __future__ import annotations
 
+import argparse
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from . import UsageError
-
-MODELS = ("twolayer", "mlp")
-OPTIMIZERS = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001}
-N_IN, N_OUT = 784, 10
-
+from .settings import MODELS, N_OUT, OPTIMIZERS, check_labels, check_meta, prepare_out, settings_from_args
 
 def register(subparsers) -> None:
     """Add the `train` and `eval` sub-commands."""
-    p = subparsers.add_parser("train", help="train an MNIST classifier",
+    p = subparsers.add_parser("train", help="train an MNIST classifier", formatter_class=DefaultsFormatter,
                               description="Train an MNIST classifier; results go to --out.")
-    p.add_argument("--model", default="twolayer", help="twolayer (the textbook's 784-50-10) or mlp")
-    p.add_argument("--hidden", default="256,256", help="hidden sizes of --model mlp, e.g. 256,256")
-    p.add_argument("--optimizer", default="sgd", help="|".join(OPTIMIZERS))
-    p.add_argument("--lr", type=float, help="learning rate (default: sgd 0.1, momentum 0.01, adam 0.001, ...)")
-    p.add_argument("--lr-schedule", default="none",
-                   help="none, or cosine: anneal the learning rate to 0 over the run, stepping each epoch")
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--sampling", default="shuffle",
+    p.add_argument("--model", default="twolayer", choices=MODELS, help="twolayer (the textbook's 784-50-10) or mlp")
+    p.add_argument("--hidden", default="256,256", help="hidden sizes of --model mlp")
+    p.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS),
+                   help="momentum is SGD with momentum 0.9")
+    p.add_argument("--lr", type=float, help="learning rate (if not given: sgd 0.1, momentum 0.01, adagrad 0.01, "
+                                            "rmsprop, adam and adamw 0.001)")
+    p.add_argument("--lr-schedule", default="none", choices=("none", "cosine"),
+                   help="cosine: anneal the learning rate to 0 over the run, stepping each epoch")
+    p.add_argument("--batch-size", type=int, default=100, help="samples per training step")
+    p.add_argument("--sampling", default="shuffle", choices=("shuffle", "replacement"),
                    help="shuffle: each epoch a fresh permutation; replacement: every batch drawn at random "
                         "with replacement, as the textbook's np.random.choice")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int, help="passes over the training set (default 10)")
+    length.add_argument("--epochs", type=int, help="passes over the training set (10 if neither this nor --iters)")
     length.add_argument("--iters", type=int, help="exact number of training steps (the textbook counts these)")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights and the shuffling")
-    p.add_argument("--dtype", default="float32", help="float32 or float64")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"), help="of weights and data")
     p.add_argument("--weight-init-std", type=float, default=0.01,
                    help="std of the Gaussian initial weights of --model twolayer (the book's 0.01)")
-    p.add_argument("--out", default="runs/mnist", help="directory for metrics.csv, curves.png, checkpoint")
+    p.add_argument("--out", default="runs/mnist", help="directory for metrics.csv, curves.png, checkpoint.npz")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace a previous run in --out (else refused)")
+    p.add_argument("--checkpoint-every", type=int, metavar="N",
+                   help="also save a checkpoint every N training steps (always: every epoch, and on Ctrl-C/SIGTERM)")
     p.add_argument("--data", help="directory holding the MNIST IDX files (else $GRAPHGRAD_DATA, cache, download)")
+    add_threads(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
     p.add_argument("--min-test-accuracy", type=float,
                    help="exit with status 1 if the final test accuracy is below this (a check for scripts)")
@@ -51,11 +58,49 @@ def register(subparsers) -> None:
                         "prints and writes; see docs/distributed.md")
     p.set_defaults(run=run_train_or_abort)
 
-    e = subparsers.add_parser("eval", help="evaluate a checkpoint on the MNIST test set")
-    e.add_argument("--checkpoint", required=True, help="directory written by `graphgrad train --out`")
+    e = subparsers.add_parser(
+        "eval", help="evaluate a checkpoint on the MNIST test set", formatter_class=DefaultsFormatter,
+        description="Rebuild the model a `graphgrad train` checkpoint describes, load its weights, and print "
+                    "its accuracy on the MNIST test set and the confusion matrix (rows: true digits).")
+    e.add_argument("--checkpoint", required=True,
+                   help="directory written by `graphgrad train --out` (or its checkpoint.npz)")
     e.add_argument("--data", help="directory holding the MNIST IDX files")
+    add_threads(e)
     e.add_argument("--quiet", action="store_true", help="print only the accuracy")
     e.set_defaults(run=run_eval)
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default, where it has a real one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
+def add_threads(parser) -> None:
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads (threadpoolctl, in the train extra); one is fastest for these "
+                             "small matrices")
+
+
+@contextmanager
+def blas_threads(n: int):
+    """Limit BLAS to `n` threads with threadpoolctl; without it, only the default of one is accepted (unlimited)."""
+    if n < 1:
+        raise UsageError(f"--threads must be at least 1, got {n}")
+    try:
+        import threadpoolctl
+    except ImportError:
+        if n != 1:
+            raise UsageError("--threads needs threadpoolctl: pip install 'graphgrad[train]' "
+                             "(or pip install threadpoolctl)") from None
+        yield
+        return
+    with threadpoolctl.threadpool_limits(limits=n, user_api="blas"):
+        yield
 
 
 def build_model(meta: dict):
@@ -88,41 +133,6 @@ def build_optimizer(name: str, params, lr: float):
     return classes[name](params, lr=lr)
 
 
-def settings_from_args(args) -> dict:
-    """Validate the command line into the run's settings (stored in the checkpoint), or raise UsageError."""
-    if args.model not in MODELS:
-        raise UsageError(f"unknown model {args.model!r}; choose one of: {', '.join(MODELS)}")
-    if args.optimizer not in OPTIMIZERS:
-        raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
-    if args.lr_schedule not in ("none", "cosine"):
-        raise UsageError(f"unknown --lr-schedule {args.lr_schedule!r}; choose none or cosine")
-    if args.sampling not in ("shuffle", "replacement"):
-        raise UsageError(f"unknown --sampling {args.sampling!r}; choose shuffle or replacement")
-    if args.dtype not in ("float32", "float64"):
-        raise UsageError(f"unknown dtype {args.dtype!r}; choose float32 or float64")
-    lr = OPTIMIZERS[args.optimizer] if args.lr is None else args.lr
-    if not lr > 0:
-        raise UsageError(f"--lr must be positive, got {lr}")
-    if args.batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
-    for flag in ("epochs", "iters"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise UsageError(f"--{flag} must be at least 1, got {value}")
-    if args.model == "twolayer":
-        hidden = [50]
-    else:
-        try:
-            hidden = [int(h) for h in args.hidden.split(",")]
-        except ValueError:
-            raise UsageError(f"--hidden must be comma-separated sizes like 256,256, got {args.hidden!r}") from None
-        if not hidden or min(hidden) < 1:
-            raise UsageError(f"--hidden sizes must be positive, got {args.hidden!r}")
-    return {"model": args.model, "architecture": [N_IN, *hidden, N_OUT], "optimizer": args.optimizer,
-            "lr": lr, "lr_schedule": args.lr_schedule, "batch_size": args.batch_size, "sampling": args.sampling,
-            "seed": args.seed, "dtype": args.dtype, "weight_init_std": args.weight_init_std}
-
-
 def load_mnist_splits(data_dir, dtype: str, quiet: bool):
     """MNIST train and test datasets, turning 'no source worked' into a usage error."""
     from ..datasets import MNIST, DatasetUnavailable
@@ -135,31 +145,42 @@ def load_mnist_splits(data_dir, dtype: str, quiet: bool):
 
 
 def run_train(args) -> int:
-    """Train, print a summary, and say where the outputs are."""
+    """Train (BLAS on --threads threads), print a summary, and say where the outputs are."""
+    with blas_threads(args.threads):
+        return _train(args)
+
+
+def _train(args) -> int:
     from ..data import DataLoader
     from ..nn import CrossEntropyLoss
-    from ..train import CheckpointError, fit, load_checkpoint
+    from ..train import CheckpointError, Diverged, fit, load_checkpoint
 
     meta = settings_from_args(args)
     out = Path(args.out)
+    main = not args.distributed or _rank_is_main()
+    if main:  # rank 0 alone owns the output folder
+        prepare_out(out, args.resume, args.overwrite)
     if args.resume:
         try:
             saved = load_checkpoint(out).get("meta", {})
         except CheckpointError as err:
             raise UsageError(f"cannot resume: {err}") from None
-        for key in ("model", "architecture", "optimizer", "lr_schedule", "dtype", "batch_size", "sampling", "seed"):
-            if key in saved and saved[key] != meta[key]:
-                raise UsageError(
-                    f"cannot resume: the checkpoint in {out} has {key}={saved[key]!r} but this run asks for "
-                    f"{meta[key]!r}; use the same settings or another --out"
-                )
+        differing = [f"{key}={value!r} (this run: {meta.get(key)!r})" for key, value in saved.items()
+                     if value != meta.get(key)]
+        if differing:
+            raise UsageError(
+                f"cannot resume: the checkpoint in {out} was made with other settings: {', '.join(differing)}; "
+                f"repeat the original settings or use another --out"
+            )
     train_set, test_set = load_mnist_splits(args.data, args.dtype, args.quiet)
+    check_labels(train_set, "training")
+    check_labels(test_set, "test")
     if args.batch_size > len(train_set):
         raise UsageError(f"--batch-size {args.batch_size} is larger than the training set ({len(train_set)} samples)")
     model = build_model(meta)
     optimizer = build_optimizer(args.optimizer, model.parameters(), meta["lr"])
     if args.distributed:
-        from ..distributed import DistributedDataParallel, ShardedDataset, is_main, world_size
+        from ..distributed import DistributedDataParallel, ShardedDataset, world_size
 
         if args.batch_size < world_size():
             raise UsageError(f"--batch-size {args.batch_size} is smaller than the {world_size()} processes")
@@ -175,15 +196,22 @@ def run_train(args) -> int:
         scheduler = CosineAnnealingLR(optimizer, T_max=n_epochs)
     started = time.perf_counter()
     try:
-        history = fit(model, CrossEntropyLoss(), optimizer, loader, epochs=epochs, iters=args.iters,
-                      test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta,
-                      scheduler=scheduler, distributed=args.distributed)
+        # overflow shows up as a non-finite loss or weight, which fit turns into one Diverged line
+        with np.errstate(over="ignore", invalid="ignore"):
+            history = fit(model, CrossEntropyLoss(), optimizer, loader, epochs=epochs, iters=args.iters,
+                          test_data=test_set, out_dir=out, resume=args.resume, quiet=args.quiet, meta=meta,
+                          scheduler=scheduler, checkpoint_every=args.checkpoint_every,
+                          distributed=args.distributed)
     except CheckpointError as err:
         raise UsageError(f"cannot resume: {err}") from None
-    except KeyboardInterrupt:
-        print(f"interrupted; continue with the same command plus --resume (checkpoint in {out})")
-        raise
-    if args.distributed and not is_main():
+    except Diverged as err:
+        raise UsageError(f"{err} (now --lr {meta['lr']})") from None
+    except OSError as err:
+        raise UsageError(f"cannot write the run's files: {os_error_message(err)}") from None
+    except KeyboardInterrupt as err:
+        print(f"graphgrad train: {interrupted_message(err, out)}", file=sys.stderr)
+        return getattr(err, "exit_status", 130)
+    if not main:
         return 0  # rank 0 reports
     final = history.last.get("test_accuracy")
     if final is not None:
@@ -195,6 +223,12 @@ def run_train(args) -> int:
         print(f"test accuracy {final} is below the required {args.min_test_accuracy}")
         return 1
     return 0
+
+
+def _rank_is_main() -> bool:
+    from ..distributed import is_main
+
+    return is_main()
 
 
 def run_train_or_abort(args) -> int:
@@ -217,23 +251,40 @@ def run_train_or_abort(args) -> int:
         abort(f"graphgrad train: error: {err}", code=2)
 
 
+def interrupted_message(err: KeyboardInterrupt, out: Path) -> str:
+    """One line: where the run stopped, what was saved, and how to continue."""
+    from ..train import CheckpointError, load_checkpoint
+
+    text = str(err)
+    if "saved" not in text:  # stopped inside a step: the last checkpoint is the one to resume from
+        try:
+            text = f"{text or 'interrupted'}; the last checkpoint is at iteration {load_checkpoint(out)['iteration']}"
+        except CheckpointError:
+            return f"{text or 'interrupted'} before the first checkpoint; nothing to resume"
+    return f"{text}; continue with the same command plus --resume"
+
+
 def run_eval(args) -> int:
     """Print test accuracy and the confusion matrix of the model in a checkpoint."""
+    with blas_threads(args.threads):
+        return _eval(args)
+
+
+def _eval(args) -> int:
     from ..train import CheckpointError, confusion_matrix, load_checkpoint, predict
 
-    directory = Path(args.checkpoint)
-    if directory.is_file():
-        directory = directory.parent
+    where = Path(args.checkpoint)
     try:
-        state = load_checkpoint(directory)
-        meta = state["meta"]
+        state = load_checkpoint(where)
+        meta = check_meta(state.get("meta"), where)
         model = build_model(meta)
         model.load_state_dict(state["model"])
     except CheckpointError as err:
         raise UsageError(str(err)) from None
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise UsageError(f"{directory} does not hold a graphgrad train checkpoint ({err})") from None
+        raise UsageError(f"{where} does not hold a graphgrad train checkpoint ({type(err).__name__}: {err})") from None
     _, test_set = load_mnist_splits(args.data, meta["dtype"], args.quiet)
+    check_labels(test_set, "test")
     x, t = test_set.arrays
     predicted = predict(model, x).argmax(axis=1)
     print(f"test accuracy {float((predicted == t).mean()):.4f} ({meta['model']} "

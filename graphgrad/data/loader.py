@@ -90,9 +90,20 @@ class DataLoader:
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state`: the next iteration redraws that epoch's order and skips the batches done."""
-        done = int(state.get("batches_done", 0))
-        if not 0 <= done <= len(self):
-            raise ValueError(f"DataLoader.load_state_dict: batches_done={done} but an epoch has {len(self)}")
-        self._resume = (state["generator"], done)
+        if not isinstance(state, dict) or "generator" not in state:
+            raise ValueError(
+                f"DataLoader.load_state_dict: expected a dict with 'generator', got {type(state).__name__}")
+        done = state.get("batches_done", 0)
+        if isinstance(done, bool) or not isinstance(done, (int, np.integer)) or not 0 <= done <= len(self):
+            raise ValueError(f"DataLoader.load_state_dict: batches_done={done!r} but an epoch has {len(self)} batches")
+        probe = type(self.generator.bit_generator)()
+        try:  # a garbage state must fail here, not at the next epoch
+            probe.state = state["generator"]
+        except Exception as err:
+            raise ValueError(
+                f"DataLoader.load_state_dict: the generator state is not a valid "
+                f"{type(probe).__name__} state ({type(err).__name__}: {err})"
+            ) from None
+        self._resume = (probe.state, int(done))
         self._epoch_state = None
         self._batches_done = 0

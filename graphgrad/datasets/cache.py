@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..io import atomic_write
 
 
 def cache_dir() -> Path:
@@ -15,34 +16,10 @@ def cache_dir() -> Path:
     return Path(base) / "graphgrad"
 
 
-def atomic_write_bytes(path: Path, writer) -> None:
-    """Call `writer(file)` on a temporary file beside `path`, then rename it over `path`.
-
-    A crash or Ctrl-C part-way leaves the old file (or none), never a half-written one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            writer(f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """Write arrays into an uncompressed `.npz`, atomically."""
-    atomic_write_bytes(path, lambda f: np.savez(f, **arrays))
+    """Write arrays into an uncompressed `.npz`, atomically (creating the folder if need be)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def load_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -131,7 +131,7 @@ class Graph:
 
     # ---- persistence ------------------------------------------------------------------
     def save(self, directory) -> None:
-        """Write the structure to `directory/graph.json` and the variables' values to `values.npz`."""
+        """Write the structure and the variables' values to `directory/graph.npz` (one file, atomically)."""
         from .serialize import save
 
         save(self, directory)

@@ -1,24 +1,27 @@
-"""Saving and loading static graphs: the structure as JSON, the variables' values as `.npz`.
+"""Saving and loading static graphs: one file, `graph.npz`, written by `graphgrad.save`.
 
-No pickle is involved: operations are stored by the registry key of their Function class (its
-name for graphgrad's own, module.qualname for yours), looked up on load in `Function.registry`, and their
-constructor arguments as JSON (tuples, slices and small index arrays are tagged).
+The structure (nodes, ops, wiring) is the file's JSON part and the variables' values are its
+arrays, so a graph is written atomically by the same encoder and writer as every graphgrad file,
+and no pickle is involved: operations are stored by the registry key of their Function class (its
+name for graphgrad's own, module.qualname for yours), looked up on load in `Function.registry`, and
+their constructor arguments as JSON (tuples, slices and small index arrays are tagged). `load`
+checks every entry, so a damaged or hostile file is one CheckpointError naming the file.
 """
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .. import io
 from .. import ops  # noqa: F401  (defines and so registers every built-in op)
 from ..autograd.function import Function, registry_key
 from .graph import Graph
 from .node import Constant, Operation, Variable
 
-FORMAT, VERSION = "graphgrad.graph", 1
-STRUCTURE, VALUES = "graph.json", "values.npz"
+FORMAT, VERSION = "graphgrad.graph", 2
+FILE = "graph.npz"
+LEGACY = "graph.json"  # version 1: graph.json + values.npz
 
 def register_function(cls: type) -> type:
     """Kept for old code: every Function subclass is registered when it is defined (Function.registry)."""
@@ -27,10 +30,16 @@ def register_function(cls: type) -> type:
     return cls
 
 
-def save(graph: Graph, directory) -> None:
-    """Write `directory/graph.json` (nodes, ops, wiring) and `directory/values.npz` (variable values)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+def graph_path(location) -> Path:
+    """The graph file: `location` itself if it ends in .npz, else `location/graph.npz`."""
+    location = Path(location)
+    return location if location.suffix == ".npz" else location / FILE
+
+
+def save(graph: Graph, location) -> Path:
+    """Write `graph` (nodes, ops, wiring and variable values) to `location/graph.npz` (or `location` if .npz)."""
+    path = graph_path(location)
+    path.parent.mkdir(parents=True, exist_ok=True)
     index = {id(n): i for i, n in enumerate(graph.nodes)}
     nodes, values = [], {}
     for i, n in enumerate(graph.nodes):
@@ -49,40 +58,81 @@ def save(graph: Graph, directory) -> None:
             if n._value is not None:
                 values[f"node{i}"] = n._value
         nodes.append(entry)
-    _write_atomic(directory / STRUCTURE, json.dumps({"format": FORMAT, "version": VERSION, "nodes": nodes}, indent=1).encode())
-    tmp = directory / (VALUES + ".tmp.npz")
-    np.savez(tmp, **values)
-    os.replace(tmp, directory / VALUES)
+    io.save({"format": FORMAT, "version": VERSION, "nodes": nodes, "values": values}, path)
+    return path
 
 
-def load(directory) -> Graph:
-    """A new Graph with the saved nodes, names and variable values."""
-    directory = Path(directory)
-    meta = json.loads((directory / STRUCTURE).read_text())
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise ValueError(f"load: {directory / STRUCTURE} is not a graphgrad graph (format {FORMAT} v{VERSION})")
-    with np.load(directory / VALUES, allow_pickle=False) as archive:
-        values = {k: archive[k] for k in archive.files}
+def load(location) -> Graph:
+    """A new Graph with the saved nodes, names and variable values; CheckpointError if the file is damaged."""
+    path = graph_path(location)
+    if not path.exists() and (path.parent / LEGACY).exists():
+        raise io.CheckpointError(
+            f"graphgrad.graph.load: {path.parent} holds a graph in the format of an earlier graphgrad "
+            f"(graph.json + values.npz); load it with that version and save it again"
+        )
+    saved = io.load(path)
+
+    def bad(message: str):
+        return io.CheckpointError(f"graphgrad.graph.load: {path}: {message}")
+
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise bad(f"not a graphgrad graph (format {FORMAT!r} expected)")
+    if saved.get("version") != VERSION:
+        raise bad(f"format version {saved.get('version')!r:.20}; this graphgrad reads version {VERSION}")
+    nodes, values = saved.get("nodes"), saved.get("values")
+    if not isinstance(nodes, list) or not isinstance(values, dict):
+        raise bad("'nodes' must be a list and 'values' a dict")
     graph, made = Graph(), []
-    for i, entry in enumerate(meta["nodes"]):
-        parents = [made[p] for p in entry["parents"]]
+    for i, entry in enumerate(nodes):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise bad(f"node {i} is not an entry with a name")
+        name, parents = entry["name"], entry.get("parents")
+        if not (isinstance(parents, list) and all(_is_index(p, i) for p in parents)):
+            raise bad(f"node {i} ({name!r}): parents {parents!r:.60} must be indices of earlier nodes")
         value = values.get(f"node{i}")
-        if entry["kind"] == "operation":
-            cls = Function.registry.get(entry["op"])
-            if cls is None:
-                raise ValueError(
-                    f"load: node {entry['name']!r} uses Function {entry['op']!r}, which is not defined; "
-                    f"import the module that defines it before loading"
-                )
-            node = Operation(cls, *parents, config={k: _decode(v) for k, v in entry["config"].items()}, graph=graph, name=entry["name"])
-        elif entry["kind"] == "constant":
-            node = Constant(value, graph=graph, name=entry["name"])
-        else:
-            shape = tuple(entry["shape"])
-            node = Variable(shape, init=False if value is None else value, trainable=entry["trainable"],
-                            graph=graph, name=entry["name"])
+        try:
+            node = _build(entry, [made[p] for p in parents], value, graph, bad, i)
+        except io.CheckpointError:
+            raise
+        except Exception as err:  # a config the op refuses, a value of the wrong shape, ...
+            raise bad(f"node {i} ({name!r}) cannot be rebuilt: {type(err).__name__}: {err}") from None
         made.append(node)
     return graph
+
+
+def _is_index(p, i: int) -> bool:
+    return isinstance(p, int) and not isinstance(p, bool) and 0 <= p < i
+
+
+def _build(entry: dict, parents: list, value, graph: Graph, bad, i: int):
+    name, kind = entry["name"], entry.get("kind")
+    if kind == "operation":
+        cls = Function.registry.get(entry.get("op")) if isinstance(entry.get("op"), str) else None
+        if cls is None:
+            raise bad(
+                f"node {name!r} uses Function {entry.get('op')!r:.60}, which is not defined; "
+                f"import the module that defines it before loading"
+            )
+        config = entry.get("config")
+        if not isinstance(config, dict):
+            raise bad(f"node {i} ({name!r}): config must be a dict")
+        return Operation(cls, *parents, config={k: _decode(v) for k, v in config.items()}, graph=graph, name=name)
+    if kind not in ("constant", "variable"):
+        raise bad(f"node {i} ({name!r}) has unknown kind {kind!r:.40}")
+    shape = entry.get("shape")
+    if not (isinstance(shape, list) and all(n is None or (isinstance(n, int) and not isinstance(n, bool) and n >= 0)
+                                            for n in shape)):
+        raise bad(f"node {i} ({name!r}): shape {shape!r:.60} must be a list of sizes >= 0 (or null)")
+    if parents:
+        raise bad(f"node {i} ({name!r}): a {kind} has no parents")
+    if kind == "constant":
+        if value is None:
+            raise bad(f"node {i} ({name!r}): a constant without a value")
+        return Constant(value, graph=graph, name=name)
+    trainable = entry.get("trainable")
+    if not isinstance(trainable, bool):
+        raise bad(f"node {i} ({name!r}): trainable must be true or false")
+    return Variable(tuple(shape), init=False if value is None else value, trainable=trainable, graph=graph, name=name)
 
 
 def _encode(x):
@@ -122,9 +172,3 @@ def _decode(x):
     if "dtype_of" in x:
         return np.dtype(x["dtype_of"])
     raise ValueError(f"load: unknown tagged value {x!r} in an operation's arguments")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -198,6 +198,6 @@ def _save(model, path) -> None:
     if hasattr(path, "write"):
         path.write(data)
         return
-    from ..datasets.cache import atomic_write_bytes
+    from ..io import atomic_write
 
-    atomic_write_bytes(os.fspath(path), lambda f: f.write(data))
+    atomic_write(path, data)

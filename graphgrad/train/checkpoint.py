@@ -1,100 +1,73 @@
-"""Checkpoints: arrays in `checkpoint.npz` (no pickle), everything else in `checkpoint.json`.
+"""Checkpoints: one file, `checkpoint.npz`, written by `graphgrad.save` and committed by one rename.
 
-Both files are written atomically (temporary file, then `os.replace`), arrays first; each holds
-the same write token, so a crash between the two renames is detected on load, never misread.
-Any nested state (a model's or an optimizer's `state_dict()`, a loader's RNG state) is stored:
-arrays go to the `.npz` under a generated key and are replaced in the JSON by a reference.
+A kill at any moment leaves the previous checkpoint or the new one, complete; `graphgrad.load`
+reads it like any saved state. `load_checkpoint` also checks that what it read has the shape of
+a training checkpoint, so a foreign or tampered file is one clear `CheckpointError`.
 """
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from pathlib import Path
 
-import numpy as np
+from ..io import CheckpointError, load, remove_stale_temporaries, save
 
-from ..datasets.cache import atomic_write_bytes
-from ..autograd.tensor import Tensor
-
-NPZ, JSON = "checkpoint.npz", "checkpoint.json"
-FORMAT = "graphgrad-checkpoint-1"
+FILE = "checkpoint.npz"
+LEGACY_JSON = "checkpoint.json"  # the two-file format of earlier versions (npz + json)
 
 
-class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, inconsistent, or made for something else."""
+def checkpoint_path(location: str | os.PathLike) -> Path:
+    """The checkpoint file of a run: `location` itself if it is a file, else `location/checkpoint.npz`."""
+    location = Path(location)
+    return location if location.suffix == ".npz" or location.is_file() else location / FILE
 
 
-def save_checkpoint(directory: str | os.PathLike, state: dict) -> None:
-    """Write `state` (nested dicts/lists of arrays, Tensors, numbers, strings) into `directory`."""
-    arrays: dict[str, np.ndarray] = {}
-    tree = _flatten(state, arrays)
-    token = uuid.uuid4().hex
-    arrays["__token__"] = np.frombuffer(token.encode(), dtype=np.uint8)
-    doc = json.dumps({"format": FORMAT, "token": token, "state": tree}, indent=1)
-    directory = Path(directory)
-    atomic_write_bytes(directory / NPZ, lambda f: np.savez(f, **arrays))
-    atomic_write_bytes(directory / JSON, lambda f: f.write(doc.encode()))
+def save_checkpoint(location: str | os.PathLike, state: dict) -> Path:
+    """Write `state` (nested dicts/lists of arrays, Tensors, numbers, strings) as the run's checkpoint
+    (in folder `location`, made if missing, or to `location` itself if it ends in .npz)."""
+    path = checkpoint_path(location)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(state, path)
+    return path
 
 
-def load_checkpoint(directory: str | os.PathLike) -> dict:
-    """Read back what `save_checkpoint` wrote; CheckpointError says what is wrong when it cannot."""
-    directory = Path(directory)
+def load_checkpoint(location: str | os.PathLike) -> dict:
+    """Read a run's checkpoint (a folder written by `fit`/`graphgrad train`, or the file itself).
+
+    The result is a dict with at least 'iteration' (an int >= 0); 'meta', 'model', 'optimizer'
+    and 'loader', when present, are dicts. Anything else is a CheckpointError naming the file.
+    """
+    path = checkpoint_path(location)
+    remove_stale_temporaries(path)
+    if not path.exists():
+        if (path.parent / LEGACY_JSON).exists():
+            raise CheckpointError(
+                f"{path.parent} holds a checkpoint in the two-file format of an earlier graphgrad "
+                f"(checkpoint.npz + checkpoint.json), which this one cannot resume; start the run again"
+            )
+        raise CheckpointError(f"no checkpoint in {path.parent} (missing {path.name})")
     try:
-        doc = json.loads((directory / JSON).read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint in {directory} (missing {JSON})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{directory / JSON} is not a readable checkpoint ({err})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise CheckpointError(f"{directory / JSON} is not a graphgrad checkpoint (format {FORMAT} expected)")
-    try:
-        with np.load(directory / NPZ, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise CheckpointError(f"{directory / NPZ} is missing; the checkpoint is incomplete") from None
-    except Exception as err:  # zip, header and pickle refusals all mean the same thing here
-        raise CheckpointError(f"{directory / NPZ} is not a readable checkpoint ({err})") from None
-    token = bytes(arrays.pop("__token__", np.zeros(0, np.uint8))).decode(errors="replace")
-    if token != doc.get("token"):
-        raise CheckpointError(
-            f"{directory}: {NPZ} and {JSON} come from different saves (interrupted while writing?); "
-            f"restart the run without --resume"
-        )
-    try:
-        return _unflatten(doc["state"], arrays)
-    except KeyError as err:
-        raise CheckpointError(f"{directory}: malformed checkpoint (no array or entry {err})") from None
+        state = load(path)
+    except CheckpointError as err:
+        if (path.parent / LEGACY_JSON).exists():
+            raise CheckpointError(
+                f"{path} is in the two-file format of an earlier graphgrad, which this one cannot "
+                f"resume; start the run again"
+            ) from None
+        raise
+    check_state(state, path)
+    return state
 
 
-def _flatten(obj, arrays: dict):
-    if isinstance(obj, (Tensor, np.ndarray)):
-        key = f"a{len(arrays)}"
-        arrays[key] = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
-        return {"__array__": key, "tensor": isinstance(obj, Tensor)}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, dict):
-        # JSON keys are strings: remember int keys (PyTorch-style optimizer state uses them).
-        items = [[_flatten(k, arrays), _flatten(v, arrays)] for k, v in obj.items()]
-        return {"__dict__": items}
-    if isinstance(obj, (list, tuple)):
-        return {"__list__" if isinstance(obj, list) else "__tuple__": [_flatten(v, arrays) for v in obj]}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise TypeError(f"save_checkpoint: cannot store a {type(obj).__name__}; use arrays, numbers and strings")
-
-
-def _unflatten(tree, arrays: dict):
-    if isinstance(tree, dict):
-        if "__array__" in tree:
-            arr = arrays[tree["__array__"]]
-            return Tensor(arr) if tree.get("tensor") else arr
-        if "__dict__" in tree:
-            return {_unflatten(k, arrays): _unflatten(v, arrays) for k, v in tree["__dict__"]}
-        if "__list__" in tree:
-            return [_unflatten(v, arrays) for v in tree["__list__"]]
-        if "__tuple__" in tree:
-            return tuple(_unflatten(v, arrays) for v in tree["__tuple__"])
-        raise KeyError(str(tree))
-    return tree
+def check_state(state, path) -> None:
+    """Raise CheckpointError unless `state` looks like what `fit` saves."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} holds a {type(state).__name__}, not a training checkpoint (a dict)")
+    iteration = state.get("iteration")
+    if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
+        raise CheckpointError(f"{path}: 'iteration' is {iteration!r}, not a whole number >= 0; the file is damaged")
+    for key in ("meta", "model", "optimizer", "loader", "scheduler", "epoch_progress"):
+        if key in state and not isinstance(state[key], dict):
+            raise CheckpointError(f"{path}: '{key}' is a {type(state[key]).__name__}, not a dict; the file is damaged")
+    if "history" in state and not (isinstance(state["history"], list)
+                                   and all(isinstance(r, dict) for r in state["history"])):
+        raise CheckpointError(f"{path}: 'history' is not a list of rows; the file is damaged")

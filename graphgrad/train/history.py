@@ -4,9 +4,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-from pathlib import Path
 
-from ..datasets.cache import atomic_write_bytes
+from ..io import atomic_write
 
 COLUMNS = ("epoch", "iteration", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds")
 
@@ -40,7 +39,7 @@ class History:
         writer.writeheader()
         for row in self.rows:
             writer.writerow({k: _fmt(row.get(k)) for k in COLUMNS})
-        atomic_write_bytes(Path(path), lambda f: f.write(buf.getvalue().encode()))
+        atomic_write(path, buf.getvalue())
 
     def plot(self, path: str | os.PathLike) -> None:
         """Draw loss and accuracy curves into `path` (PNG) with matplotlib's Agg backend."""
@@ -67,7 +66,7 @@ class History:
             ax.grid(alpha=0.3)
             ax.legend()
         fig.tight_layout()
-        atomic_write_bytes(Path(path), lambda f: fig.savefig(f, format="png", dpi=100))
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
         plt.close(fig)
 
 

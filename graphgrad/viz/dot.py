@@ -5,12 +5,12 @@ with the forward value above (green) and the gradient below (red), as in the tex
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from html import escape
 from pathlib import Path
 
+from ..io import atomic_write
 from .model import MAX_NODES, Edge, Node, VizGraph, build
 from .summary import long_label, shape_text
 
@@ -87,10 +87,7 @@ def render(output, path, show_values: bool = True, show_grads: bool = True, show
             "write DOT text with graphgrad.viz.to_dot(), which needs nothing"
         )
     text = to_dot(output, show_values, show_grads, show_shapes, max_nodes)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    done = subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)], input=text.encode(), capture_output=True)
+    done = subprocess.run([dot, f"-T{fmt}"], input=text.encode(), capture_output=True)
     if done.returncode != 0:
-        tmp.unlink(missing_ok=True)
         raise RuntimeError(f"render: dot failed ({done.returncode}): {done.stderr.decode(errors='replace').strip()}")
-    os.replace(tmp, path)  # never leave a half-written picture behind
-    return path
+    return atomic_write(path, done.stdout)  # never leave a half-written picture behind

@@ -6,12 +6,12 @@ training step stays small) plus `explorer.js` and `explorer.css`, which ship bes
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from html import escape
 from importlib import resources
 from pathlib import Path
 
+from ..io import atomic_write
 from .model import MAX_NODES, VizGraph, build
 
 
@@ -66,10 +66,7 @@ def to_html(output, path, title: str | None = None, show_grads: bool = True,
     graph = output if isinstance(output, VizGraph) else build(output, show_grads, max_nodes, "to_html")
     path = Path(path)
     text = html_text(graph, title or path.stem, fold_groups)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)  # a reader never sees half a page
-    return path
+    return atomic_write(path, text)  # a reader never sees half a page
 
 
 def html_text(graph: VizGraph, title: str, fold_groups: bool = True) -> str:

@@ -1,0 +1,70 @@
+"""The CLI's surface: --version, python -m graphgrad, help with defaults and choices, --threads, epoch lines."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import graphgrad
+from graphgrad.cli import main
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_cli_args import run  # noqa: E402
+from test_cli_train import data_dir  # noqa: E402,F401
+
+
+def test_version_and_python_dash_m():
+    status, out, _ = run(["--version"])
+    assert status == 0 and out.strip() == f"graphgrad {graphgrad.__version__}"
+    done = subprocess.run([sys.executable, "-m", "graphgrad", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"graphgrad {graphgrad.__version__}"
+    done = subprocess.run([sys.executable, "-m", "graphgrad", "train", "--seed", "-1"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+def test_help_shows_defaults_and_choices():
+    status, out, _ = run(["train", "--help"])
+    assert status == 0
+    flat = " ".join(out.split())
+    assert "{twolayer,mlp}" in flat and "{sgd,momentum,adagrad,rmsprop,adam,adamw}" in flat
+    assert "(default: 100)" in flat and "(default: runs/mnist)" in flat and "(default: twolayer)" in flat
+    status, out, _ = run(["eval", "--help"])
+    assert status == 0 and "Rebuild the model" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
+    (["--optimizer", "lbfgs"], "argument --optimizer: invalid choice: 'lbfgs'"),
+    (["--threads", "0"], "--threads must be at least 1, got 0"),
+])
+def test_choices_and_threads_are_checked(data_dir, tmp_path, argv, message):
+    status, _, err = run(["train", "--data", str(data_dir), "--out", str(tmp_path / "r"), "--iters", "1", *argv])
+    assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_threads_limits_blas(data_dir, tmp_path, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl (the train extra) is not installed")
+    seen = []
+    real = threadpoolctl.threadpool_limits
+
+    def spy(limits=None, user_api=None):
+        seen.append((limits, user_api))
+        return real(limits=limits, user_api=user_api)
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", spy)
+    argv = ["train", "--data", str(data_dir), "--batch-size", "20", "--iters", "2", "--quiet"]
+    assert run([*argv, "--out", str(tmp_path / "a"), "--threads", "2"])[0] == 0
+    assert run([*argv, "--out", str(tmp_path / "b")])[0] == 0
+    assert seen == [(2, "blas"), (1, "blas")]  # one BLAS thread unless asked
+
+
+def test_epoch_lines_count_epochs_and_show_test_loss(data_dir, tmp_path):
+    status, out, err = run(["train", "--data", str(data_dir), "--out", str(tmp_path / "r"), "--batch-size", "20",
+                            "--iters", "25"])
+    lines = [line for line in out.splitlines() if line.startswith("epoch")]
+    assert status == 0 and [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert all("train loss" in l and "train acc" in l and "test loss" in l and "test acc" in l for l in lines)
+    assert "2.5" not in lines[-1].split()[1] and "iter 25/25" in lines[-1]
+    assert "it/s" not in err  # not a terminal: no per-frame progress bar
