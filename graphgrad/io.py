@@ -15,6 +15,7 @@ import tempfile
 import numpy as np
 
 from .autograd.tensor import Tensor
+from .backend import devices, to_numpy
 
 FORMAT, VERSION = "graphgrad-state", 1
 _HEADER = "__graphgrad__"
@@ -45,8 +46,11 @@ def save(obj, path) -> None:
         raise
 
 
-def load(path):
-    """Read what `save` wrote: arrays come back as ndarrays, Tensors as ndarrays, structure as saved."""
+def load(path, map_location=None):
+    """Read what `save` wrote: arrays come back as ndarrays, Tensors as ndarrays, structure as saved.
+
+    `map_location` ('cpu', 'cuda', 'cuda:N', a graphgrad.device) places every array on that device.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"graphgrad.load: no such file {path!r}")
@@ -65,7 +69,7 @@ def load(path):
                     f"graphgrad.load: {path!r} was written by a newer graphgrad (format version "
                     f"{header['version']}, this one reads {VERSION}); upgrade graphgrad"
                 )
-            return _decode(header["structure"], archive)
+            obj = _decode(header["structure"], archive)
     except CheckpointError:
         raise
     except Exception as err:  # zip, zlib, JSON and pickle-refusal errors all mean the same thing here
@@ -73,11 +77,14 @@ def load(path):
             f"graphgrad.load: {path!r} is not a readable graphgrad checkpoint (truncated, corrupted or "
             f"another format): {type(err).__name__}: {err}"
         ) from err
+    return obj if map_location is None else devices.move(obj, map_location)
 
 
 def _encode(obj, arrays: dict, where: str):
     if isinstance(obj, Tensor):
         obj = obj.data
+    if hasattr(obj, "__array_namespace__") and not isinstance(obj, (np.ndarray, np.generic)):
+        obj = to_numpy(obj)  # device arrays are saved from host memory
     if isinstance(obj, (np.ndarray, np.generic)):
         arr = np.asarray(obj)
         if arr.dtype.hasobject:

@@ -5,6 +5,8 @@ import numpy as np
 
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
+from ..backend import to_numpy
+from ..backend.devices import CPU, device_of, move
 
 
 def accuracy(logits, labels) -> float:
@@ -24,13 +26,15 @@ def confusion_matrix(predicted, labels, num_classes: int | None = None) -> np.nd
 
 def predict(model, inputs, batch_size: int = 10000) -> np.ndarray:
     """The model's outputs for every row of `inputs`, computed without recording a graph."""
-    inputs = np.asarray(getattr(inputs, "data", inputs))
+    inputs = to_numpy(getattr(inputs, "data", inputs))
+    first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    where = CPU if first is None else device_of(first.data)  # batches go to the model's device, outputs come back
     was_training = getattr(model, "training", None)
     if was_training:
         model.eval()
     try:
         with no_grad():
-            outs = [np.asarray(model(Tensor(inputs[i:i + batch_size])).data)
+            outs = [to_numpy(model(move(Tensor(inputs[i:i + batch_size]), where)).data)
                     for i in range(0, len(inputs), batch_size)]
     finally:
         if was_training:
