@@ -187,3 +187,24 @@ def test_cli_train_device_flag(tmp_path, capsys, monkeypatch):
     assert main([*args, "--device", "cuda"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "CuPy is not installed" in err[0] and "graphgrad[cuda]" in err[0]
+
+
+def test_fit_on_the_device_matches_numpy_without_reading_every_step(monkeypatch):
+    """fit() keeps the running sums on the device; the epoch's numbers equal the NumPy run's."""
+    from graphgrad.train import fit, loop
+
+    x, t = batch(n=40)
+    reads = []
+    histories = []
+    for where in (None, D1):
+        model = net().to(where) if where is not None else net()
+        loader = DataLoader(TensorDataset(x, t), batch_size=4, shuffle=True, seed=0, device=where)
+        if where is not None:
+            real_item = gg.Tensor.item
+            monkeypatch.setattr(gg.Tensor, "item", lambda self: reads.append(1) or real_item(self))
+        histories.append(fit(model, gg.nn.CrossEntropyLoss(), gg.optim.SGD(model.parameters(), lr=0.1), loader,
+                             epochs=2, quiet=True))
+    plain, moved = histories
+    for key in ("train_loss", "train_accuracy"):
+        np.testing.assert_allclose(moved[key], plain[key], rtol=1e-12)
+    assert len(reads) == 20 // loop.READ_EVERY  # 20 steps: the loss read once per READ_EVERY, not per step

@@ -9,9 +9,12 @@ from typing import Callable
 
 import numpy as np
 
+from ..backend import namespace, to_numpy
 from .checkpoint import JSON, CheckpointError, load_checkpoint, save_checkpoint
 from .history import History
 from .metrics import evaluate
+
+READ_EVERY = 20  # steps between the host's reads of a device loss (each read waits for the device)
 
 
 def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iters: int | None = None,
@@ -28,7 +31,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
     continues from that checkpoint and ends with exactly the parameters of an uninterrupted run.
     `on_step(iteration, loss)` is called after every step; `scheduler.step()` (a learning-rate
     schedule, saved in the checkpoint too) after every whole epoch. curves.png is redrawn at most every
-    `plot_every_s` seconds (drawing costs more than a small epoch) and always at the end.
+    `plot_every_s` seconds (drawing costs more than a small epoch) and always at the end. On a device
+    (CuPy, ...) the running loss and accuracy stay there and the host reads the loss only every
+    `READ_EVERY` steps, so steps are not serialised by reads (unless `on_step` asks for every loss).
     """
     steps_per_epoch = len(train_loader)
     total = _total_steps(epochs, iters, steps_per_epoch)
@@ -55,15 +60,21 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                 loss.backward()
                 optimizer.step()
                 iteration += 1
-                value, n = loss.item(), len(t.data)
-                loss_sum += value * n
-                correct += _correct(logits.data, t.data)
+                n = t.data.shape[0]
                 seen += n
+                if type(loss.data) is np.ndarray or on_step is not None:
+                    value = loss.item()
+                    loss_sum += value * n
+                    correct += _correct(logits.data, t.data)
+                else:  # on a device the sums stay there: the host reads the loss every READ_EVERY steps only
+                    loss_sum, correct = loss.data * n + loss_sum, _count_correct(logits.data, t.data) + correct
+                    if iteration % READ_EVERY == 0:
+                        value = loss.item()
                 if on_step is not None:
                     on_step(iteration, value)
                 if bar is not None:
                     bar.update(1)
-                    if iteration % 20 == 0:
+                    if iteration % READ_EVERY == 0:
                         bar.set_postfix(loss=f"{value:.4f}", refresh=False)
                 if iteration >= total:
                     break
@@ -71,7 +82,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
             if scheduler is not None and iteration % steps_per_epoch == 0:
                 scheduler.step()
             row = {"epoch": _epoch_number(iteration, steps_per_epoch), "iteration": iteration,
-                   "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
+                   "train_loss": _number(loss_sum) / max(seen, 1), "train_accuracy": _number(correct) / max(seen, 1),
                    "seconds": seconds}
             if test_data is not None:
                 result = evaluate(model, test_data, loss_fn)
@@ -110,6 +121,19 @@ def _correct(logits: np.ndarray, labels: np.ndarray) -> int:
     if labels.ndim == logits.ndim:
         labels = labels.argmax(axis=-1)
     return int(np.count_nonzero(logits.argmax(axis=-1) == labels))
+
+
+def _count_correct(logits, labels):
+    """How many rows are right, left on the logits' device (no host round-trip)."""
+    xp = namespace(logits)
+    if labels.ndim == logits.ndim:
+        labels = xp.argmax(labels, axis=-1)
+    return xp.sum(xp.astype(xp.argmax(logits, axis=-1) == labels, xp.int64))
+
+
+def _number(x):
+    """A running sum as a Python number (read from the device once, at the end of an epoch)."""
+    return x if isinstance(x, (int, float)) else to_numpy(x).item()
 
 
 def _epoch_number(iteration: int, steps_per_epoch: int):
