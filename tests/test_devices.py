@@ -93,6 +93,8 @@ def test_to_cuda_says_why_not():
                  lambda: gg.tensor([1.0], device="cuda"), lambda: x.to(device=gg.device("cuda"))):
         with pytest.raises(RuntimeError, match=r"CUDA is not available: CuPy is not installed \(pip install 'graphgrad\[cuda\]'"):
             move()
+    with pytest.raises(RuntimeError, match=r"moving an array to cuda:1: CUDA is not available"):
+        x.to(1)  # an index means that GPU, as in PyTorch
     model = gg.nn.Linear(2, 2)
     before = model.weight.data
     with pytest.raises(RuntimeError, match="CuPy is not installed"):

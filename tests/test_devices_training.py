@@ -208,3 +208,25 @@ def test_fit_on_the_device_matches_numpy_without_reading_every_step(monkeypatch)
     for key in ("train_loss", "train_accuracy"):
         np.testing.assert_allclose(moved[key], plain[key], rtol=1e-12)
     assert len(reads) == 20 // loop.READ_EVERY  # 20 steps: the loss read once per READ_EVERY, not per step
+
+
+def test_fit_checkpoints_a_device_run_and_resumes_it_on_the_device(tmp_path):
+    """Checkpoints of a device run hold host arrays; resuming puts model and loader back on the device
+    and ends with the uninterrupted run's parameters."""
+    from graphgrad.train import fit
+
+    x, t = batch(n=24)
+
+    def run(epochs, out, resume=False):
+        model = net().to(D1)
+        loader = DataLoader(TensorDataset(x, t), batch_size=6, shuffle=True, seed=0, device=D1)
+        fit(model, gg.nn.CrossEntropyLoss(), gg.optim.SGD(model.parameters(), lr=0.1), loader, epochs=epochs,
+            out_dir=out, resume=resume, quiet=True, plot=False)
+        return model
+
+    whole = run(3, tmp_path / "whole")
+    run(1, tmp_path / "part")
+    resumed = run(3, tmp_path / "part", resume=True)
+    for p, q in zip(whole.parameters(), resumed.parameters()):
+        assert q.device == D1
+        np.testing.assert_array_equal(q.numpy(), p.numpy())

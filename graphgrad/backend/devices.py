@@ -86,9 +86,12 @@ def is_device_like(x) -> bool:
 
 
 def as_target(spec):
-    """`spec` as a target: a graphgrad device for strings and devices; other libraries' device objects as given."""
+    """`spec` as a target: a graphgrad device for strings, devices and GPU indices (as PyTorch: 1 is 'cuda:1');
+    other libraries' device objects as given."""
     if isinstance(spec, (str, device)):
         return device(spec)
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        return device("cuda", int(spec))
     return spec
 
 
