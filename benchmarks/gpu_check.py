@@ -196,7 +196,7 @@ def check_ops(target: Target) -> dict:
 
 
 def check_kernels(target: Target) -> dict:
-    """The fused CuPy kernels against the plain code they replace (GPU only)."""
+    """The fused CuPy kernels against the plain code they replace, run on NumPy (GPU only); times of both on CuPy."""
     if target.dry:
         return {"skipped": "the fused kernels need CuPy (dry run)"}
     import cupy as cp
@@ -217,38 +217,47 @@ def check_kernels(target: Target) -> dict:
         ):
             p0 = rng.standard_normal((64, 33)).astype(dtype)
             gs = [rng.standard_normal(p0.shape).astype(dtype) for _ in range(4)]
-            a, b, sa, sb = cp.asarray(p0), cp.asarray(p0), {}, {}
+            row = {"kernel": name, "dtype": np.dtype(dtype).name, "ok": False}
+            reference, state = p0.copy(), {}
+            for g in gs:  # the plain rule on NumPy: the tested reference
+                plain(reference, g, state, **hyper)
             try:
+                b, sb = cp.asarray(p0), {}
                 for g in gs:
-                    plain(a, cp.asarray(g), sa, **hyper)
                     fused(b, cp.asarray(g), sb, **hyper)
-                np.testing.assert_allclose(b.get(), a.get(), rtol=rtol, atol=rtol)
-                assert sorted(sa) == sorted(sb), (sorted(sa), sorted(sb))
-                big, g = cp.zeros((784, 256), dtype=dtype), cp.ones((784, 256), dtype=dtype)
-                rows.append({"kernel": name, "dtype": np.dtype(dtype).name, "ok": True,
-                             "max_abs_diff": float(abs(b - a).max()),
-                             "time_plain_ms_784x256": _time_gpu(lambda s={}: plain(big, g, s, **hyper)),
-                             "time_fused_ms_784x256": _time_gpu(lambda s={}: fused(big, g, s, **hyper))})
+                np.testing.assert_allclose(b.get(), reference, rtol=rtol, atol=rtol)
+                assert sorted(sb) == sorted(state), (sorted(sb), sorted(state))
+                big, ones = cp.zeros((784, 256), dtype=dtype), cp.ones((784, 256), dtype=dtype)
+                row.update(ok=True, max_abs_diff=float(np.abs(b.get() - reference).max()),
+                           time_fused_ms_784x256=_time_gpu(lambda s={}: fused(big, ones, s, **hyper)))
+                try:
+                    row["time_plain_ms_784x256"] = _time_gpu(lambda s={}: plain(big, ones, s, **hyper))
+                except Exception as err:  # the plain rule itself may not run on CuPy yet
+                    row["plain_on_cupy_error"] = f"{type(err).__name__}: {str(err)[:200]}"
             except Exception as err:
-                rows.append({"kernel": name, "dtype": np.dtype(dtype).name, "ok": False,
-                             "error": f"{type(err).__name__}: {str(err)[:300]}"})
-        x = cp.asarray(rng.standard_normal((128, 10)).astype(dtype) * 3)
-        t = cp.asarray(rng.integers(0, 10, 128))
+                row["error"] = f"{type(err).__name__}: {str(err)[:300]}"
+            rows.append(row)
+        x0 = (rng.standard_normal((128, 10)) * 3).astype(dtype)
+        t0 = rng.integers(0, 10, 128)
+        x, t = cp.asarray(x0), cp.asarray(t0)
+        row = {"kernel": "cross_entropy", "dtype": np.dtype(dtype).name, "ok": False}
         try:
-            xt = gg.tensor(x, requires_grad=True)
-            loss = gg.cross_entropy(xt, gg.tensor(t))
+            xt = gg.tensor(x0, requires_grad=True)  # the op on NumPy: the tested reference
+            loss = gg.cross_entropy(xt, gg.tensor(t0))
             loss.backward()
             fused_loss, m, s = cuda_kernels.cross_entropy_forward(x, t)
             gx = cuda_kernels.cross_entropy_backward(x, t, m, s, cp.asarray(1.0, dtype=dtype))
             np.testing.assert_allclose(float(fused_loss), loss.item(), rtol=rtol)
             np.testing.assert_allclose(gx.get(), xt.grad.numpy(), rtol=rtol, atol=rtol)
-            rows.append({"kernel": "cross_entropy", "dtype": np.dtype(dtype).name, "ok": True,
-                         "time_plain_ms": _time_gpu(lambda: _plain_ce(x, t)),
-                         "time_fused_ms": _time_gpu(lambda: cuda_kernels.cross_entropy_backward(
-                             x, t, *cuda_kernels.cross_entropy_forward(x, t)[1:], cp.asarray(1.0, dtype=dtype)))})
+            row.update(ok=True, time_fused_ms=_time_gpu(lambda: cuda_kernels.cross_entropy_backward(
+                x, t, *cuda_kernels.cross_entropy_forward(x, t)[1:], cp.asarray(1.0, dtype=dtype))))
+            try:
+                row["time_plain_ms"] = _time_gpu(lambda: _plain_ce(x, t))
+            except Exception as err:
+                row["plain_on_cupy_error"] = f"{type(err).__name__}: {str(err)[:200]}"
         except Exception as err:
-            rows.append({"kernel": "cross_entropy", "dtype": np.dtype(dtype).name, "ok": False,
-                         "error": f"{type(err).__name__}: {str(err)[:300]}"})
+            row["error"] = f"{type(err).__name__}: {str(err)[:300]}"
+        rows.append(row)
     return {"failed": [f"{r['kernel']} {r['dtype']}" for r in rows if not r["ok"]], "rows": rows}
 
 
@@ -492,7 +501,7 @@ def main(argv=None) -> int:
                                              8 if args.dry_run else None)),
                 ("mnist", lambda: mnist_run(target, args.data, args.epochs))]
     for name, run in sections:
-        if name == "steps" and (report["kernels"].get("failed") or "error" in report["kernels"]):
+        if name == "steps" and any(not r["ok"] and r["kernel"] != "cross_entropy" for r in report["kernels"].get("rows", [])):
             from graphgrad.backend import cuda_kernels
 
             cuda_kernels.FUSED_RULES.clear()  # time the steps with the plain rules rather than not at all

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from conftest import torch
 
 xs = pytest.importorskip("array_api_strict", reason="array-api-strict (the dev extra) is the CPU stand-in for a GPU")
 D1 = xs.Device("device1")
