@@ -83,7 +83,7 @@ def load(path, map_location=None):
 def _encode(obj, arrays: dict, where: str):
     if isinstance(obj, Tensor):
         obj = obj.data
-    if hasattr(obj, "__array_namespace__") and not isinstance(obj, (np.ndarray, np.generic)):
+    if devices.is_array(obj) and not isinstance(obj, (np.ndarray, np.generic)):
         obj = to_numpy(obj)  # device arrays are saved from host memory
     if isinstance(obj, (np.ndarray, np.generic)):
         arr = np.asarray(obj)

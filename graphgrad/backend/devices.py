@@ -63,8 +63,13 @@ CPU = device("cpu")
 
 
 def is_cupy(x) -> bool:
-    """True for a CuPy array (checked by module name, so CuPy is never imported to answer)."""
-    return type(x).__module__.startswith("cupy")
+    """True for a CuPy array (checked by type name, so CuPy is never imported to answer)."""
+    return type(x).__name__ == "ndarray" and type(x).__module__.startswith("cupy")
+
+
+def is_array(x) -> bool:
+    """True for an array of NumPy, CuPy or an Array-API library (CuPy < 14 has no `__array_namespace__`)."""
+    return hasattr(x, "__array_namespace__") or is_cupy(x)
 
 
 def device_of(array):
@@ -198,7 +203,7 @@ def move(obj, target):
     """`obj` with every array and Tensor in it on `target`: nested tuples, lists and dicts keep their shape."""
     if hasattr(obj, "creator") and hasattr(obj, "data"):
         return tensor_to(obj, target)
-    if isinstance(obj, (np.ndarray, np.generic)) or hasattr(obj, "__array_namespace__"):
+    if isinstance(obj, (np.ndarray, np.generic)) or is_array(obj):
         return to_device(obj, target)
     if isinstance(obj, dict):
         return type(obj)((k, move(v, target)) for k, v in obj.items())
@@ -240,4 +245,4 @@ class ToDevice(Function):
 
 
 __all__ = ["device", "device_of", "to_device", "on_device", "convert", "copy_into", "move", "tensor_to",
-           "parse_to_args", "is_device_like", "is_cupy"]
+           "parse_to_args", "is_device_like", "is_cupy", "is_array"]

@@ -47,7 +47,7 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() ran: call super().__init__() "
                 f"first in {type(self).__name__}.__init__"
             )
-        if name in self._buffers and hasattr(value, "__array_namespace__"):
+        if name in self._buffers and devices.is_array(value):
             self._buffers[name] = value  # replacing a buffer keeps it a buffer
             object.__setattr__(self, name, value)
             return

@@ -109,7 +109,7 @@ class Optimizer:
             p = by_index[int(i)]
             restored = {}
             for key, value in s.items():
-                if hasattr(value, "__array_namespace__") and value.ndim > 0:
+                if devices.is_array(value) and value.ndim > 0:
                     if tuple(value.shape) != tuple(p.data.shape):
                         raise ValueError(
                             f"{type(self).__name__}.load_state_dict: state {key!r} of parameter {i} has shape "
@@ -117,7 +117,7 @@ class Optimizer:
                         )
                     # a copy, on the parameter's device, in its namespace
                     value = devices.convert(value, devices.device_of(p.data), p.data.dtype, copy=True)
-                elif hasattr(value, "__array_namespace__"):
+                elif devices.is_array(value):
                     value = to_numpy(value).item()
                 restored[key] = value
             self.state[p] = restored

@@ -17,6 +17,7 @@ import numpy as np
 from ..datasets.cache import atomic_write_bytes
 from ..autograd.tensor import Tensor
 from ..backend import to_numpy
+from ..backend.devices import is_array
 
 NPZ, JSON = "checkpoint.npz", "checkpoint.json"
 FORMAT = "graphgrad-checkpoint-1"
@@ -69,7 +70,7 @@ def load_checkpoint(directory: str | os.PathLike) -> dict:
 
 
 def _flatten(obj, arrays: dict):
-    if isinstance(obj, (Tensor, np.ndarray)) or (hasattr(obj, "__array_namespace__") and not isinstance(obj, np.generic)):
+    if isinstance(obj, (Tensor, np.ndarray)) or (is_array(obj) and not isinstance(obj, np.generic)):
         key = f"a{len(arrays)}"
         arrays[key] = to_numpy(obj.data if isinstance(obj, Tensor) else obj)  # device arrays from host memory
         return {"__array__": key, "tensor": isinstance(obj, Tensor)}
