@@ -42,7 +42,8 @@ def test_dry_run_writes_every_section(dry_run):
 def test_every_registered_op_has_a_case(dry_run):
     _, report = dry_run
     assert report["ops"]["uncovered"] == []
-    assert {r["op"] for r in report["ops"]["rows"]} == {c.name for c in gg.ops.public_ops()}
+    assert {r["op"] for r in report["ops"]["rows"]} == {c.name for c in gg.ops.public_ops()
+                                                         if c.__module__.startswith("graphgrad.")}
 
 
 def test_every_op_matches_numpy_on_another_device(dry_run):
