@@ -8,6 +8,9 @@ import types
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import graphgrad as gg
 
@@ -189,3 +192,23 @@ def test_mixing_libraries_on_one_device_is_refused_clearly():
     cpu_strict = gg.tensor(xs.asarray([1.0, 2.0]))
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device|different array libraries"):
         cpu_strict * gg.tensor([1.0, 2.0])
+
+
+@settings(max_examples=20, deadline=None)
+@given(a=hnp.arrays(st.sampled_from([np.float32, np.float64, np.int64, np.bool_]), hnp.array_shapes(min_dims=0, max_dims=3)))
+def test_round_trip_keeps_values_dtype_and_shape(a):
+    there = gg.backend.devices.to_device(a, D1)
+    assert there.device == D1 and tuple(there.shape) == a.shape
+    back = gg.backend.devices.to_device(there, "cpu")
+    assert isinstance(back, np.ndarray) and back.dtype == a.dtype
+    np.testing.assert_array_equal(back, a)
+
+
+@settings(max_examples=15, deadline=None)
+@given(a=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3), elements=st.floats(-3, 3)))
+def test_gradient_through_a_move_is_the_upstream_gradient_on_the_source_device(a):
+    w = np.linspace(-1.0, 2.0, a.size).reshape(a.shape)
+    x = gg.tensor(a, requires_grad=True)
+    (x.to(D1) * gg.tensor(w, device=D1)).sum().backward()
+    assert isinstance(x.grad.data, np.ndarray)
+    np.testing.assert_array_equal(x.grad.numpy(), w)
