@@ -398,11 +398,12 @@ def _median_ms(step, sync, steps: int, repeats: int, warmup: int = 3) -> float:
 def mnist_run(target: Target, data: str | None, epochs: int) -> dict:
     """`graphgrad train` on MNIST on the device: the CNN where it exists, else the MLP."""
     from graphgrad.cli import main
+    from graphgrad.datasets import cache_dir
 
     with tempfile.TemporaryDirectory() as tmp:
         if target.dry:
             data = _fake_mnist(Path(tmp) / "mnist")
-        elif data is None and not (gg.datasets.cache_dir() / "mnist.npz").exists():
+        elif data is None and not (cache_dir() / "mnist.npz").exists():
             return {"skipped": "no MNIST here: pass --data DIR (IDX files; see --prepare) or fill the cache"}
         model = "cnn" if hasattr(gg, "conv2d") else "mlp"
         args = ["train", "--model", model, "--optimizer", "adam", "--batch-size", "100", "--seed", "0",
