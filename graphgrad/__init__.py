@@ -10,6 +10,8 @@ from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabl
 from . import nn, optim  # noqa: E402  (they build on the names above)
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: E402
 from .io import CheckpointError, load, save  # noqa: E402
+from .backend.devices import device  # noqa: E402
+from . import cuda  # noqa: E402  (imports CuPy only when asked)
 
 float32, float64 = "float32", "float64"
 

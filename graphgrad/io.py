@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable, Union
 import numpy as np
 
 from .autograd.tensor import Tensor
+from .backend import devices, to_numpy
 
 FORMAT, VERSION = "graphgrad-state", 1
 _HEADER = "__graphgrad__"
@@ -184,9 +185,10 @@ def save(obj, path: str | os.PathLike) -> None:
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def load(path: str | os.PathLike, max_expansion: float = MAX_EXPANSION):
+def load(path: str | os.PathLike, map_location=None, max_expansion: float = MAX_EXPANSION):
     """Read what `save` wrote: arrays (and Tensors) come back as ndarrays, the nesting as saved.
 
+    `map_location` ('cpu', 'cuda', 'cuda:N', a graphgrad.device) places every array on that device.
     Arrays whose declared sizes add up to more than `max_expansion` times the file's size
     (plus 1 MiB) are refused before anything is read: `save` stores arrays uncompressed.
     """
@@ -220,7 +222,7 @@ def load(path: str | os.PathLike, max_expansion: float = MAX_EXPANSION):
                     f"graphgrad.load: {path!r} was written by a newer graphgrad (format version "
                     f"{version}, this one reads {VERSION}); upgrade graphgrad"
                 )
-            return _decode(header.get("structure"), archive)
+            obj = _decode(header.get("structure"), archive)
     except CheckpointError:
         raise
     except _Malformed as err:
@@ -230,6 +232,7 @@ def load(path: str | os.PathLike, max_expansion: float = MAX_EXPANSION):
             f"graphgrad.load: {path!r} is not a readable graphgrad checkpoint (truncated, corrupted or "
             f"another format): {type(err).__name__}: {err}"
         ) from None
+    return obj if map_location is None else devices.move(obj, map_location)
 
 
 def _check_sizes(path: str, max_expansion: float) -> None:
@@ -268,6 +271,8 @@ def _check_sizes(path: str, max_expansion: float) -> None:
 def _encode(obj, arrays: dict, where: str):
     if isinstance(obj, Tensor):
         obj = obj.data
+    if devices.is_array(obj) and not isinstance(obj, (np.ndarray, np.generic)):
+        obj = to_numpy(obj)  # device arrays are saved from host memory
     if isinstance(obj, (np.ndarray, np.generic)):
         arr = np.asarray(obj)
         if arr.dtype.hasobject:

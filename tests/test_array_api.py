@@ -173,7 +173,7 @@ def test_training_steps_stay_on_the_device(make):
 def test_mixing_devices_or_libraries_is_a_clear_error():
     a = gg.tensor(xp.asarray([1.0, 2.0], device=DEVICE))
     b = gg.tensor(xp.asarray([1.0, 2.0], device=xp.Device("device2")))
-    with pytest.raises(ValueError, match="different devices"):
+    with pytest.raises(RuntimeError, match="same device.*device1.*device2"):
         a + b
-    with pytest.raises(TypeError, match="different array libraries"):
+    with pytest.raises(RuntimeError, match="Add"):
         a + gg.tensor(np.array([1.0, 2.0]))

@@ -94,21 +94,21 @@ class Function:
         if n == 1:
             (a,) = inputs
             if type(a.data) is not np.ndarray:
-                self.xp = _namespace(inputs)
+                self.xp = _namespace(inputs, self)
             ys, needs = self.forward(a.data), (a.requires_grad,)
         elif n == 2:
             a, b = inputs
             if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray:
-                self.xp = _namespace(inputs)
+                self.xp = _namespace(inputs, self)
             ys, needs = self.forward(a.data, b.data), (a.requires_grad, b.requires_grad)
         elif n == 3:
             a, b, c = inputs
             if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray or type(c.data) is not np.ndarray:
-                self.xp = _namespace(inputs)
+                self.xp = _namespace(inputs, self)
             ys, needs = self.forward(a.data, b.data, c.data), (a.requires_grad, b.requires_grad, c.requires_grad)
         else:
             if any(type(t.data) is not np.ndarray for t in inputs):
-                self.xp = _namespace(inputs)
+                self.xp = _namespace(inputs, self)
             ys = self.forward(*[t.data for t in inputs])
             needs = tuple([t.requires_grad for t in inputs])
         if type(ys) is tuple:
@@ -172,22 +172,30 @@ def init_parameters(cls: type) -> tuple:
     return params
 
 
-def _namespace(inputs):
+def _namespace(inputs, fn=None):
     """The array namespace of the inputs; every array must come from one library and one device."""
     from ..backend import namespace
 
     spaces = {id(namespace(t.data)): namespace(t.data) for t in inputs}
-    if len(spaces) > 1:
-        kinds = ", ".join(f"{type(t.data).__module__}.{type(t.data).__name__}" for t in inputs)
-        raise TypeError(f"inputs come from different array libraries ({kinds}); move them to one first")
     xp = next(iter(spaces.values()))
-    if xp is not numpy_ops:
-        devices = {str(xp.device(t.data)) for t in inputs if t.data.ndim or True}
-        if len(devices) > 1:
-            raise ValueError(
-                f"inputs are on different devices ({', '.join(sorted(devices))}); move them to one device first"
-            )
+    if len(spaces) > 1 or (xp is not numpy_ops and len({str(xp.device(t.data)) for t in inputs}) > 1):
+        raise _mixed_devices(inputs, fn)
     return xp
+
+
+def _mixed_devices(inputs, fn) -> RuntimeError:
+    """PyTorch's error for inputs on different devices (or from different array libraries)."""
+    from ..backend.devices import device_of
+
+    names = list(dict.fromkeys(str(device_of(t.data)) for t in inputs))
+    op = f"{type(fn).__name__}: " if fn is not None else ""
+    if len(names) > 1:
+        return RuntimeError(
+            f"{op}Expected all tensors to be on the same device, but found at least two devices, "
+            f"{names[0]} and {names[1]}! Move them to one device first (tensor.to(device))"
+        )
+    kinds = ", ".join(dict.fromkeys(f"{type(t.data).__module__}.{type(t.data).__name__}" for t in inputs))
+    return RuntimeError(f"{op}inputs on {names[0]} come from different array libraries ({kinds}); convert them to one first")
 
 
 def _to_node(fn: Function, inputs: tuple):

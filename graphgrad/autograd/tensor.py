@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import engine
-from ..backend import as_array, is_floating, namespace, shared_ones, to_numpy
+from ..backend import as_array, devices, is_floating, namespace, shared_ones, to_numpy
 
 
 class Tensor:
@@ -39,7 +39,7 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype, doc="The data's dtype.")
     size = property(lambda self: math.prod(self.data.shape), doc="Number of elements.")
     is_leaf = property(lambda self: self.creator is None, doc="True if no recorded op made it.")
-    device = property(lambda self: namespace(self.data).device(self.data), doc="Where the data lives.")
+    device = property(lambda self: devices.device_of(self.data), doc="Where the data lives (graphgrad.device for NumPy/CuPy).")
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set whether gradients are collected for this leaf tensor (in place)."""
@@ -93,7 +93,7 @@ class Tensor:
                 )
             grad = shared_ones(self.data)
         else:
-            grad = grad if isinstance(grad, Tensor) and create_graph else getattr(grad, "data", grad)
+            grad = grad if isinstance(grad, Tensor) and create_graph else unwrap(grad)
             if tuple(np.shape(grad) if isinstance(grad, (np.ndarray, list, float, int)) else grad.shape) != self.shape:
                 raise ValueError(f"backward(): grad has shape {np.shape(grad)}, tensor has {self.shape}")
             if not isinstance(grad, Tensor):
@@ -124,6 +124,26 @@ class Tensor:
         """Forget the accumulated gradient."""
         self.grad = None
 
+    # ---- devices (graphgrad.backend.devices) -------------------------------------------
+    def to(self, *args, **kwargs) -> "Tensor":
+        """This tensor on a device and/or as a dtype: to(device), to(dtype), to(device, dtype), to(other).
+
+        Returns `self` when nothing changes; a copy that requires grad is recorded (gradients flow back).
+        """
+        target, dtype = devices.parse_to_args(args, kwargs, "Tensor.to")
+        out = self if target is None else devices.tensor_to(self, target)
+        if dtype is not None and out.data.dtype != namespace(out.data).dtype(dtype):
+            out = F.astype(out, dtype)
+        return out
+
+    def cuda(self, device=None) -> "Tensor":
+        """This tensor on GPU `device` (an index or 'cuda:N'; default the current GPU)."""
+        return self.to(devices.device("cuda", device) if isinstance(device, int) or device is None else device)
+
+    def cpu(self) -> "Tensor":
+        """This tensor in host memory (NumPy); `self` if it is there already."""
+        return self.to("cpu")
+
     # Comparisons give boolean tensors that carry no gradient.
     def __lt__(self, other): return Tensor(self.data < _raw(other))
     def __le__(self, other): return Tensor(self.data <= _raw(other))
@@ -144,8 +164,12 @@ class Tensor:
     mT = property(lambda self: F.swapaxes(self, -1, -2), doc="The last two axes swapped.")
 
 
-def _raw(x):
+def unwrap(x):
+    """A Tensor's array, anything else as it is (never `getattr(x, "data", x)`: an ndarray's .data is a buffer)."""
     return x.data if isinstance(x, Tensor) else x
+
+
+_raw = unwrap
 
 
 def as_tensor(x) -> Tensor:
@@ -155,10 +179,11 @@ def as_tensor(x) -> Tensor:
     return Tensor(as_array(x))
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A leaf tensor holding a copy of `data` (float32 unless the data or `dtype` says otherwise).
 
-    Arrays of another library (CuPy, an Array-API library) stay in that library and on their device.
+    Arrays of another library (CuPy, an Array-API library) stay in that library and on their device,
+    unless `device` ('cpu', 'cuda', 'cuda:N', a graphgrad.device or a library's device) says where.
     """
     data = data.data if isinstance(data, Tensor) else data
     if hasattr(data, "__array_namespace__") and not isinstance(data, (np.ndarray, np.generic)):
@@ -168,6 +193,8 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
         arr = np.array(as_array(data, dtype), copy=True)
         if arr.dtype == object:
             raise TypeError(f"tensor(): data of type {type(data).__name__} is not numeric (it made an object array)")
+    if device is not None:
+        arr = devices.to_device(arr, device)
     return Tensor(arr, requires_grad=requires_grad)
 
 

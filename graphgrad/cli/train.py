@@ -40,6 +40,7 @@ def register(subparsers) -> None:
     length.add_argument("--iters", type=int, help="exact number of training steps (the textbook counts these)")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights and the shuffling")
     p.add_argument("--dtype", default="float32", choices=("float32", "float64"), help="of weights and data")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, or auto (cuda if available, else cpu)")
     p.add_argument("--weight-init-std", type=float, default=0.01,
                    help="std of the Gaussian initial weights of --model twolayer (the book's 0.01)")
     p.add_argument("--out", default="runs/mnist", help="directory for metrics.csv, curves.png, checkpoint.npz")
@@ -177,7 +178,8 @@ def _train(args) -> int:
     check_labels(test_set, "test")
     if args.batch_size > len(train_set):
         raise UsageError(f"--batch-size {args.batch_size} is larger than the training set ({len(train_set)} samples)")
-    model = build_model(meta)
+    device = resolve_device(args.device)
+    model = build_model(meta).to(device)
     optimizer = build_optimizer(args.optimizer, model.parameters(), meta["lr"])
     if args.distributed:
         from ..distributed import DistributedDataParallel, ShardedDataset, world_size
@@ -186,7 +188,7 @@ def _train(args) -> int:
             raise UsageError(f"--batch-size {args.batch_size} is smaller than the {world_size()} processes")
         model, train_set = DistributedDataParallel(model), ShardedDataset(train_set)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed,
-                        replacement=args.sampling == "replacement")
+                        replacement=args.sampling == "replacement", device=device)
     epochs = args.epochs if args.epochs is not None or args.iters is not None else 10
     scheduler = None
     if args.lr_schedule == "cosine":
@@ -262,6 +264,26 @@ def interrupted_message(err: KeyboardInterrupt, out: Path) -> str:
         except CheckpointError:
             return f"{text or 'interrupted'} before the first checkpoint; nothing to resume"
     return f"{text}; continue with the same command plus --resume"
+
+
+def resolve_device(name: str):
+    """The device --device names ('auto': cuda when available, else cpu), or a UsageError saying why not."""
+    from .. import cuda
+    from ..backend.devices import device
+
+    if name == "auto":
+        return device("cuda" if cuda.is_available() else "cpu")
+    try:
+        chosen = device(name)
+    except ValueError:
+        raise UsageError(f"unknown --device {name!r}; choose cpu, cuda, cuda:N or auto") from None
+    if chosen.type == "cuda":
+        reason = cuda.unavailable_reason()
+        if reason is not None:
+            raise UsageError(f"--device {name}: CUDA is not available: {reason}")
+        if chosen.index is not None and chosen.index >= cuda.device_count():
+            raise UsageError(f"--device {name}: only {cuda.device_count()} CUDA device(s) found")
+    return chosen
 
 
 def run_eval(args) -> int:

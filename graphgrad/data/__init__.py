@@ -1,5 +1,6 @@
-"""Datasets and the minibatch loader: `Dataset`, `TensorDataset`, `DataLoader`."""
+"""Datasets and the minibatch loader: `Dataset`, `TensorDataset`, `DataLoader`, `to_device`."""
 from .dataset import Dataset, TensorDataset
+from .device import to_device
 from .loader import DataLoader
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader"]
+__all__ = ["Dataset", "TensorDataset", "DataLoader", "to_device"]

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from .dataset import Dataset
+from .device import to_device
 
 
 class DataLoader:
@@ -19,11 +20,13 @@ class DataLoader:
     length, such as `graphgrad.distributed.DistributedSampler`) sets the order instead of
     `shuffle`. `state_dict()` captures where the loader is,
     including part-way through an epoch, and `load_state_dict()` continues from there exactly.
+    With `device=` ('cuda', ...) every batch is moved whole to that device; `pin_memory` is accepted
+    and does nothing (see `graphgrad.data.device`).
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None, generator=None, replacement: bool = False,
-                 sampler=None):
+                 sampler=None, device=None, pin_memory: bool = False):
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if replacement and not shuffle:
@@ -44,6 +47,7 @@ class DataLoader:
         self.replacement = replacement
         self.drop_last = drop_last
         self.sampler = sampler
+        self.device, self.pin_memory = device, pin_memory  # batches moved whole to `device`; see data/device.py
         self.generator = generator if generator is not None else np.random.default_rng(seed)
         self._resume = None  # (generator state at the epoch's start, batches already done)
         self._epoch_state = None
@@ -78,7 +82,8 @@ class DataLoader:
             index = order[start:start + bs] if order is not None else slice(start, min(start + bs, n))
             batch = self.dataset[index]
             self._batches_done = b + 1
-            yield tuple([Tensor(x) for x in batch]) if isinstance(batch, tuple) else Tensor(batch)
+            batch = tuple([Tensor(x) for x in batch]) if isinstance(batch, tuple) else Tensor(batch)
+            yield batch if self.device is None else to_device(batch, self.device)
         self._batches_done = 0
         self._epoch_state = None
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from .comm import broadcast_parameters, init
+from ..autograd.tensor import unwrap
 
 
 class DistributedDataParallel:
@@ -42,7 +43,7 @@ class DistributedDataParallel:
     def __call__(self, *args, **kwargs):
         """Run the module; remember the batch size (leading dimension of the first argument)."""
         first = args[0] if args else None
-        shape = getattr(getattr(first, "data", first), "shape", ())
+        shape = getattr(unwrap(first), "shape", ())
         self._samples = shape[0] if shape else None
         return self.module(*args, **kwargs)
 

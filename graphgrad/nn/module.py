@@ -11,7 +11,9 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from ..backend import devices, is_floating, to_numpy
 from .parameter import Parameter
+from ..autograd.tensor import unwrap
 
 
 class IncompatibleKeys(NamedTuple):
@@ -46,7 +48,7 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() ran: call super().__init__() "
                 f"first in {type(self).__name__}.__init__"
             )
-        if name in self._buffers and isinstance(value, np.ndarray):
+        if name in self._buffers and devices.is_array(value):
             self._buffers[name] = value  # replacing a buffer keeps it a buffer
             object.__setattr__(self, name, value)
             return
@@ -161,18 +163,30 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype) -> "Module":
-        """Convert floating parameters and buffers to `dtype` (e.g. 'float64' for gradient checks)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, **kwargs) -> "Module":
+        """Move parameters and buffers to a device and/or convert floating ones to a dtype, in place:
+        `to('cuda')`, `to('float64')`, `to(device, dtype)`. Parameters stay the same objects, so an
+        optimizer made before the move keeps working."""
+        target, dtype = devices.parse_to_args(args, kwargs, f"{type(self).__name__}.to")
         for p in self.parameters():
-            if np.issubdtype(p.data.dtype, np.floating):
-                p.data = p.data.astype(dtype)
+            converted = devices.convert(p.data, target, dtype)
+            if dtype is not None and is_floating(p.data.dtype):
                 p.grad = None
+            elif p.grad is not None and target is not None:
+                p.grad.data = devices.to_device(p.grad.data, target)
+            p.data = converted
         for module in self.modules():
             for name, b in list(module._buffers.items()):
-                if np.issubdtype(b.dtype, np.floating):
-                    module.register_buffer(name, b.astype(dtype))
+                module.register_buffer(name, devices.convert(b, target, dtype))
         return self
+
+    def cuda(self, device=None) -> "Module":
+        """Move to GPU `device` (an index or 'cuda:N'; default the current GPU), in place."""
+        return self.to(devices.device("cuda", device) if isinstance(device, int) or device is None else device)
+
+    def cpu(self) -> "Module":
+        """Move parameters and buffers to host memory (NumPy), in place."""
+        return self.to("cpu")
 
     def double(self) -> "Module":
         """Convert to float64."""
@@ -202,7 +216,7 @@ class Module:
         mismatched = []
         for key, target in own.items():
             if key in state_dict:
-                value = np.asarray(getattr(state_dict[key], "data", state_dict[key]))
+                value = to_numpy(unwrap(state_dict[key]))
                 if value.shape != target.shape:
                     mismatched.append(f"{key}: checkpoint {value.shape}, model {target.shape}")
         problems = []
@@ -219,8 +233,8 @@ class Module:
             )
         for key, target in own.items():
             if key in state_dict:
-                # In place, so optimizers and views holding these arrays see the loaded values.
-                np.copyto(target, np.asarray(getattr(state_dict[key], "data", state_dict[key])), casting="unsafe")
+                # In place (on the target's device), so optimizers and views holding these arrays see the loaded values.
+                devices.copy_into(target, unwrap(state_dict[key]))
         return IncompatibleKeys(missing, unexpected)
 
     # ---- display ----------------------------------------------------------------------

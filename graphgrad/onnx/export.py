@@ -14,6 +14,7 @@ from .emitter import Emitter
 from .errors import ONNXError, UnsupportedOperatorError, require
 from .exporters import EXPORTERS, MODULE_EXPORTERS
 from .trace import Trace, trace_graph, trace_model
+from ..autograd.tensor import unwrap
 
 DEFAULT_OPSET, MIN_OPSET = 17, 13
 
@@ -34,7 +35,7 @@ def export(model, example_input, path, input_names=None, output_names=None, dyna
     onnx = require()
     opset = _opset(onnx, opset_version)
     examples = list(example_input) if isinstance(example_input, (tuple, list)) else [example_input]
-    examples = [np.asarray(getattr(x, "data", x)) for x in examples]
+    examples = [np.asarray(unwrap(x)) for x in examples]
     for i, x in enumerate(examples):
         if not np.issubdtype(x.dtype, np.floating):
             raise ONNXError(f"export: example input {i} has dtype {x.dtype}; tracing needs floating-point inputs")

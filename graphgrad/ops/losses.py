@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import accumulator, to_numpy
+from ..backend import accumulator, namespace, to_numpy
 from ..backend.namespaces import _rows
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -136,7 +136,8 @@ class SoftmaxCrossEntropy(Function):
                 gx[_rows(n), t] -= scale if np.ndim(scale) == 0 else scale[:, 0]
             else:
                 labels = t.data if hasattr(t, "creator") else t
-                hot = xp.astype(labels[:, None] == xp.arange(y.shape[1], like=labels)[None, :], y.dtype)
+                lx = namespace(labels)  # the one-hot rows are a constant, built in the labels' library
+                hot = lx.astype(labels[:, None] == lx.arange(y.shape[1], like=labels)[None, :], y.dtype)
                 gx = (y - hot) * scale
         if gx is not None and gx.dtype != self.in_dtype:
             gx = xp.astype(gx, self.in_dtype)

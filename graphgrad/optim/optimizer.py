@@ -9,6 +9,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..autograd import mode
+from ..backend import devices, to_numpy
 
 
 class Optimizer:
@@ -62,7 +63,7 @@ class Optimizer:
                 s = state.get(p)
                 if s is None:
                     s = state[p] = {}
-                rule(p.data, p.grad.data, s, **hyper)
+                (rule if type(p.data) is np.ndarray else _rule_for(rule, p.data))(p.data, p.grad.data, s, **hyper)
         return loss
 
     @staticmethod
@@ -108,15 +109,16 @@ class Optimizer:
             p = by_index[int(i)]
             restored = {}
             for key, value in s.items():
-                if isinstance(value, np.ndarray) and value.ndim > 0:
-                    if value.shape != p.data.shape:
+                if devices.is_array(value) and value.ndim > 0:
+                    if tuple(value.shape) != tuple(p.data.shape):
                         raise ValueError(
                             f"{type(self).__name__}.load_state_dict: state {key!r} of parameter {i} has shape "
-                            f"{value.shape}, the parameter {p.data.shape}"
+                            f"{tuple(value.shape)}, the parameter {tuple(p.data.shape)}"
                         )
-                    value = value.astype(p.data.dtype, copy=True)
-                elif isinstance(value, np.ndarray):
-                    value = value.item()
+                    # a copy, on the parameter's device, in its namespace
+                    value = devices.convert(value, devices.device_of(p.data), p.data.dtype, copy=True)
+                elif devices.is_array(value):
+                    value = to_numpy(value).item()
                 restored[key] = value
             self.state[p] = restored
 
@@ -126,3 +128,12 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _rule_for(rule: Callable, param) -> Callable:
+    """The update rule for a parameter off NumPy: CuPy's fused kernel where one exists, else `rule` itself."""
+    if devices.is_cupy(param):
+        from ..backend import cuda_kernels
+
+        return cuda_kernels.FUSED_RULES.get(rule.__name__, rule)
+    return rule

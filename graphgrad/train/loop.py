@@ -11,10 +11,15 @@ from typing import Callable
 
 import numpy as np
 
+from ..backend import namespace, to_numpy
 from .checkpoint import LEGACY_JSON, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from .history import History
 from .interrupt import Interrupted, deferred_signals
 from .metrics import evaluate
+from ..autograd.tensor import unwrap
+
+
+READ_EVERY = 20  # steps between the host's reads of a device loss (each read waits for the device)
 
 
 class Diverged(ArithmeticError):
@@ -87,8 +92,13 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                         model.sync_gradients()
                     optimizer.step()
                     iteration += 1
-                    value, n = loss.item(), len(t.data)
-                    running.add(value, n, _correct(logits.data, t.data))
+                    n = t.data.shape[0]
+                    if type(loss.data) is np.ndarray or on_step is not None:
+                        value = loss.item()
+                        running.add(value, n, _correct(logits.data, t.data))
+                    else:  # on a device the sums stay there: the loss is read every READ_EVERY steps only
+                        running.add_on_device(loss.data, n, _count_correct(logits.data, t.data))
+                        value = loss.item() if iteration % READ_EVERY == 0 else 0.0
                     if n and not math.isfinite(value):  # a rank's share of a batch may be empty
                         raise Diverged(f"training diverged: the loss is {value} at "
                                        f"{_position(iteration, steps_per_epoch)}; lower the learning rate "
@@ -111,6 +121,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs: int | None = None, iter
                         save()
                     if stop.requested:
                         raise _interrupted(stop, iteration, steps_per_epoch, out)
+                running.settle()
                 if distributed:
                     running.sum_over_ranks()
                 if scheduler is not None and iteration % steps_per_epoch == 0:
@@ -161,6 +172,22 @@ class _Running:
         self.seconds += now - self._since
         self._since = now
 
+    def add_on_device(self, loss, n: int, correct) -> None:
+        """`add` for a device loss and count: summed where they are, read by `settle` at the epoch's end."""
+        self.loss_sum = loss * n + self.loss_sum
+        self.correct = correct + self.correct
+        self.seen += n
+        now = time.perf_counter()
+        self.seconds += now - self._since
+        self._since = now
+
+    def settle(self) -> None:
+        """Bring device sums to the host as Python numbers (one read per epoch or checkpoint)."""
+        if not isinstance(self.loss_sum, float):
+            self.loss_sum = float(to_numpy(self.loss_sum).item())
+        if not isinstance(self.correct, int):
+            self.correct = int(to_numpy(self.correct).item())
+
     def sum_over_ranks(self) -> None:
         """Add up every rank's sums (a distributed run's epoch row covers the whole global batch)."""
         from ..distributed import all_reduce
@@ -169,6 +196,7 @@ class _Running:
         self.loss_sum, self.correct, self.seen = float(loss_sum), int(correct), int(seen)
 
     def state_dict(self) -> dict:
+        self.settle()
         return {"loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen, "seconds": self.seconds}
 
 
@@ -188,7 +216,7 @@ def _interrupted(stop, iteration: int, steps_per_epoch: int, out: Path | None) -
 
 def _check_finite(model, iteration: int, steps_per_epoch: int) -> None:
     for name, value in model.state_dict().items():
-        value = np.asarray(getattr(value, "data", value))
+        value = to_numpy(unwrap(value))
         if value.dtype.kind in "fc" and not np.isfinite(value).all():
             raise Diverged(f"training diverged: parameter {name!r} holds inf or nan at "
                            f"{_position(iteration, steps_per_epoch)}; lower the learning rate")
@@ -211,6 +239,14 @@ def _correct(logits: np.ndarray, labels: np.ndarray) -> int:
     if labels.ndim == logits.ndim:
         labels = labels.argmax(axis=-1)
     return int(np.count_nonzero(logits.argmax(axis=-1) == labels))
+
+
+def _count_correct(logits, labels):
+    """How many rows are right, left on the logits' device (no host round-trip)."""
+    xp = namespace(logits)
+    if labels.ndim == logits.ndim:
+        labels = xp.argmax(labels, axis=-1)
+    return xp.sum(xp.astype(xp.argmax(logits, axis=-1) == labels, xp.int64))
 
 
 def _epoch_number(iteration: int, steps_per_epoch: int):
