@@ -82,7 +82,7 @@
   // one colour per byte: diverging blue - white - red around 0, or sequential white - ink from 0
   function colour(q, scale) {
     if (scale === "sequential") { const v = 255 - q; return [v, v, v]; }
-    const t = (q - 127.5) / 127.5, a = Math.abs(t);
+    const t = (q - 128) / 127, a = Math.abs(t); // 128 is 0: white
     const far = t < 0 ? [33, 102, 172] : [178, 24, 43];
     return far.map((c) => Math.round(255 + (c - 255) * a));
   }
@@ -127,8 +127,8 @@
       where = `image ${t} (grid row ${ty}, column ${tx}), pixel (${py}, ${px})`;
       q = bytes.charCodeAt(t * th * tw + py * tw + px);
     }
-    const lo = Number(pic.lo), hi = Number(pic.hi);
-    return `${where}: ≈ ${fmt(lo + (q / 255) * (hi - lo))}` + (pic.note ? ` (${pic.note})` : "");
+    const hi = Number(pic.hi), v = pic.scale === "diverging" ? ((q - 128) / 127) * hi : (q / 255) * hi;
+    return `${where}: ≈ ${fmt(v)}` + (pic.note ? ` (${pic.note})` : "");
   }
   function fmt(v) { return v === 0 ? "0" : String(Number(v.toPrecision(4))); }
   function hoverable(target, pic, label) {

@@ -84,7 +84,7 @@ def picture(a: np.ndarray) -> dict:
     ``kind`` is "heat" (one matrix: ``rows`` x ``cols`` cells) or "tiles" (``count`` images of
     ``tile`` = [h, w] pixels, laid out ``grid`` = [rows, cols]); ``data`` holds one byte per cell
     (base64, row-major, the tiles one after another); ``scale`` is "diverging" (byte 128 is 0,
-    0 and 255 are -``hi`` and +``hi``) or "sequential" (0 is ``lo`` = 0, 255 is ``hi``);
+    1 and 255 are -``hi`` and +``hi``) or "sequential" (0 is ``lo`` = 0, 255 is ``hi``);
     ``note`` says what was left out or averaged.
     """
     a = np.asarray(a, dtype=np.float64)
@@ -153,7 +153,7 @@ def _quantise(cells: np.ndarray, full: np.ndarray) -> dict:
     cells = np.nan_to_num(cells, nan=0.0, posinf=hi, neginf=lo)
     if lo < 0:
         top = max(-lo, hi) or 1.0
-        q = np.rint(127.5 + 127.5 * np.clip(cells / top, -1, 1))
+        q = np.rint(128 + 127 * np.clip(cells / top, -1, 1))
         scale = {"scale": "diverging", "lo": fmt(-top), "hi": fmt(top)}
     else:
         top = hi or 1.0

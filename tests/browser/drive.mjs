@@ -1,7 +1,7 @@
 // Drive graphgrad's HTML explorer in the system Chromium and report what a user would see.
 //
 //   node drive.mjs PAGE.html REPORT.json [SCREENSHOT.png] [--no-steps] [--hover NODE_ID] [--expand GROUP]
-//                  [--unfold] [--shot-step K] [--fit] [--pixels]
+//                  [--unfold] [--shot-step K] [--fit] [--pixels] [--hover-pic EDGE_ID]
 //
 // The report lists console errors, every network request, the load time, and for each step
 // (walked with the arrow keys) the highlighted nodes and the value/gradient text on each edge.
@@ -10,7 +10,8 @@
 // At the end: --shot-step K goes to step K (Home, then K arrow presses) and reports the view;
 // --fit presses "fit"; then the geometry of what is on screen is reported (the canvas, every node
 // and edge label as client rectangles, node text heights in screen pixels) and, with --pixels,
-// the pixels (RGB) of every picture on an edge, read back from the page, before the screenshot.
+// the pixels (RGB) of every picture on an edge, read back from the page, before the screenshot;
+// --hover-pic moves the mouse over the middle of that edge's value picture and reports the tooltip.
 // CHROMIUM names the browser binary (default: chromium on PATH); nothing is downloaded.
 import { chromium } from "playwright-core";
 import { writeFileSync } from "node:fs";
@@ -21,7 +22,7 @@ import { execSync } from "node:child_process";
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : null);
-const [page_path, report_path, shot_path] = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--hover", "--expand", "--shot-step"].includes(args[i - 1])));
+const [page_path, report_path, shot_path] = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--hover", "--expand", "--shot-step", "--hover-pic"].includes(args[i - 1])));
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || execSync("command -v chromium").toString().trim(),
@@ -50,7 +51,7 @@ try {
     await page.click(`.node[data-id="group:${expand}"]`);
     report.nodes_after = await ids();
   }
-  if (flag("--unfold")) await page.click("#unfold");
+  if (flag("--unfold") && await page.isVisible("#unfold")) await page.click("#unfold");
   if (!flag("--no-steps")) {
     await page.keyboard.press("Home");
     for (let i = 0; i < total; i++) {
@@ -105,6 +106,8 @@ try {
       current: [...c.querySelectorAll(".node.current")].map((n) => n.dataset.id),
       markers: [...c.querySelectorAll(".edge path")].map((p) => p.getAttribute("marker-end")),
       active_markers: [...c.querySelectorAll(".edge.active path")].map((p) => p.getAttribute("marker-end")),
+      marker_defs: Object.fromEntries([...document.querySelectorAll("marker")].map((m) =>
+        [m.id, { units: m.getAttribute("markerUnits"), width: Number(m.getAttribute("markerWidth")), height: Number(m.getAttribute("markerHeight")) }])),
     };
   });
   if (flag("--pixels")) {
@@ -126,6 +129,11 @@ try {
       }
       return out;
     });
+  }
+  const hoverPic = option("--hover-pic");
+  if (hoverPic) {
+    await page.hover(`.edge-labels[data-id="${hoverPic}"] .val-label image`);
+    report.tooltip = await page.evaluate(() => document.getElementById("tip").hidden ? null : document.getElementById("tip").textContent);
   }
   if (shot_path) await page.screenshot({ path: shot_path });
 } finally {
