@@ -89,6 +89,7 @@ def test_apple_steps_forward_then_backward(drive, tmp_path):
     assert r["after_back"] == 4
     assert "Mul" in r["hover"] and "output: 200" in r["hover"] and "gradient: 1.1" in r["hover"]
     assert (ARTIFACTS / "apple.png").stat().st_size > 10_000
+    _check_readable(r["geometry"])  # stepping never pushed the book's small figure off the window
 
 
 @pytest.mark.parametrize("name", ["apple-orange", "cs231n-gates", "sigmoid", "two-layer-net", "nn-mlp"])

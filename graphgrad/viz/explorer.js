@@ -408,7 +408,7 @@
       g.addEventListener("mouseenter", () => showDetails(id));
       nodes.set(id, g);
     }
-    drawn = { nodes, edges, pos, content, row };
+    drawn = { nodes, edges, pos, width, content, row };
     if (!state.view) fit(true);
     else applyView();
     show(state.step);
@@ -472,8 +472,8 @@
       applyView();
       return;
     }
-    const w = cw / v.scale, h = ch / v.scale;
-    if (p.x < v.x + 60 || p.x > v.x + w - 60 || p.y < v.y + 40 || p.y > v.y + h - 40) {
+    const w = cw / v.scale, h = ch / v.scale, half = (drawn.width.get(id) || 46) / 2 + 8;
+    if (p.x - half < v.x || p.x + half > v.x + w || p.y - 25 < v.y || p.y + 25 > v.y + h) { // partly off screen
       v.x = p.x - w / 2; v.y = p.y - h / 2;
       applyView();
     }
