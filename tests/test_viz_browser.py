@@ -241,7 +241,7 @@ def test_highlighted_edges_keep_a_small_arrowhead(drive, tmp_path):
 
 def test_a_long_chain_wraps_and_stepping_zooms_to_the_current_node(drive, tmp_path):
     page = _page(tmp_path, "net", EXAMPLES["two-layer-net"]())
-    at_fit = drive(page, "--no-steps", "--unfold", "--fit", shot="two-layer-net-expanded-fit.png")["geometry"]
+    at_fit = drive(page, "--no-steps", "--unfold", "--fit", shot="two-layer-net-wrapped-fit.png")["geometry"]
     ys = [(b[1] + b[3]) / 2 for b in at_fit["nodes"].values()]
     top, bottom = at_fit["canvas"][1], at_fit["canvas"][3]
     # wrapped into bands, the drawing fills the window's height instead of a quarter of it
