@@ -25,7 +25,7 @@
   tip.id = "tip";
   tip.hidden = true;
   document.body.appendChild(tip);
-  let drawn = null; // {nodes: Map(vid -> element), edges: [{edge, el, val, grad}], pos, bands}
+  let drawn = null; // {nodes: Map(vid -> element), edges: [{edge, el, labels, val, grad}], pos, width, content}
 
   // when each node's value and gradient become known: its forward and backward steps
   const stepOf = new Map(data.steps.map((st, i) => [st.phase + ":" + st.node, i]));
@@ -254,10 +254,10 @@
         cols[i].forEach((id, k) => pos.set(id, { x, y: mid + (k - (cols[i].length - 1) / 2) * row, band: band.index }));
         prevHalf = half[i]; prevGap = gap[i];
       }
-      band.top = y0 - row / 2; band.bottom = y0 + (band.rows - 0.5) * row;
+      band.bottom = y0 + (band.rows - 0.5) * row; // wrapped edges run back left below it
       y0 += band.rows * row + 40;
     }
-    return { vnodes, vedges, pos, width, bands, row };
+    return { vnodes, vedges, pos, width, bands };
   }
 
   // split the columns into bands, one under the other, when that shows the graph bigger
@@ -326,7 +326,7 @@
   }
 
   function draw() {
-    const { vnodes, vedges, pos, width, bands, row } = layout();
+    const { vnodes, vedges, pos, width, bands } = layout();
     svg.textContent = "";
     const defs = el("defs", {}, svg);
     // arrowheads in user units: a highlighted (thicker) edge keeps the same small head
@@ -365,7 +365,7 @@
     const edges = [];
     vedges.forEach((ve, k) => {
       const pts = ve.chain.map((id) => pos.get(id));
-      let d = "", lx, ly, labelAt = "straight";
+      let d = "", lx, ly;
       for (let i = 0; i + 1 < pts.length; i++) {
         const a = pts[i], b = pts[i + 1];
         const x0 = a.x + width.get(ve.chain[i]) / 2, x1 = b.x - width.get(ve.chain[i + 1]) / 2;
@@ -375,7 +375,7 @@
           // a wrapped chain: down into the corridor under the band, back left, into the next band
           const lane = bands[a.band].bottom + 12 + (k % 5) * 4, xl = x1 - Math.max(30, ve.box.w + 40);
           d += ` C${x0 + 40},${a.y} ${x0 + 40},${lane} ${x0},${lane} L${xl + 20},${lane} C${xl - 10},${lane} ${xl - 10},${b.y} ${xl + 20},${b.y} L${x1},${b.y}`;
-          if (i === 0) { lx = (xl + x1) / 2; ly = b.y; labelAt = "wrapped"; }
+          if (i === 0) { lx = (xl + x1) / 2; ly = b.y; }
         } else if (i === 0 && fanout.get(ve.s) > 1) {
           // a tensor used several times: the edges part at once, each labelled on its own way
           const mx = (x0 + x1) / 2;
@@ -391,7 +391,7 @@
       const attrs = { class: "edge", "data-id": ve.edge.id, "data-src": ve.edge.src, "data-dst": ve.edge.dst };
       const g = el("g", attrs, edgeLayer);
       el("path", { d, "marker-end": "url(#arrow)" }, g);
-      const lg = el("g", { ...attrs, class: "edge-labels", "data-at": labelAt }, labelLayer);
+      const lg = el("g", { ...attrs, class: "edge-labels" }, labelLayer);
       const val = edgeLabel(lg, "val-label", ve.edge.value, lx, ly, true);
       const grad = edgeLabel(lg, "grad-label", ve.edge.grad, lx, ly, false);
       edges.push({ edge: ve.edge, el: g, labels: lg, val, grad });
@@ -408,7 +408,7 @@
       g.addEventListener("mouseenter", () => showDetails(id));
       nodes.set(id, g);
     }
-    drawn = { nodes, edges, pos, width, content, row };
+    drawn = { nodes, edges, pos, width, content };
     if (!state.view) fit(true);
     else applyView();
     show(state.step);
