@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import graphgrad as gg
 from graphgrad import viz
 from graphgrad.cli import main
-from graphgrad.viz.examples import EXAMPLES
+from graphgrad.viz.examples import EXAMPLES, two_layer_batch
 from tests.conftest import numeric_grad
 
 EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[label=<(.*)>\])?;$", re.M)
@@ -116,10 +116,8 @@ def test_two_layer_net_gradient_matches_pytorch(torch_oracle):
     loss = EXAMPLES["two-layer-net"]()
     graph = viz.build(loss)
     leaves = {n.label: n for n in graph.nodes if n.kind == "input"}
-    rng = np.random.default_rng(0)  # the example's own draws, in its order
-    xs = rng.random((4, 784)).astype(np.float32)
-    labels = rng.integers(0, 10, size=4)
-    W1, W2 = rng.normal(0, 0.01, (784, 50)), rng.normal(0, 0.01, (50, 10))
+    xs, labels, params, _ = two_layer_batch()  # the example's own data and parameters
+    W1, W2 = params["W1"], params["W2"]
     tw1 = torch.tensor(W1.astype(np.float32).astype(np.float64), requires_grad=True)
     tw2 = torch.tensor(W2.astype(np.float32).astype(np.float64))
     z = torch.relu(torch.tensor(xs, dtype=torch.float64) @ tw1) @ tw2
@@ -446,3 +444,25 @@ def test_static_linear_draws_as_matmul_and_add_in_its_scope(torch_oracle):
     z_edge = next(e for e in graph.edges if e.src.endswith("_matmul"))
     np.testing.assert_allclose(_full(z_edge.value), z.detach().numpy(), atol=1e-6)
     np.testing.assert_allclose(_full(z_edge.grad), z.grad.numpy(), atol=1e-6)
+
+
+def test_two_layer_net_uses_cached_mnist_digits_else_noise(tmp_path, monkeypatch):
+    from graphgrad.datasets import DatasetUnavailable, load_arrays
+
+    monkeypatch.delenv("GRAPHGRAD_DATA", raising=False)
+    try:
+        mnist = load_arrays("mnist", download=False, quiet=True)
+    except DatasetUnavailable:
+        mnist = None
+    x, labels, params, source = two_layer_batch()
+    if mnist is not None:  # the first four training digits, scaled to [0, 1]
+        assert source == "MNIST"
+        np.testing.assert_array_equal(x, (mnist["x_train"][:4].reshape(4, 784) / 255).astype(np.float32))
+        np.testing.assert_array_equal(labels, mnist["t_train"][:4])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no cache here: the noise fallback, no download
+    x2, labels2, params2, source2 = two_layer_batch()
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(x2, rng.random((4, 784)).astype(np.float32))
+    assert source2 == "noise" and not list(tmp_path.iterdir())
+    for k in params:  # the same parameters either way
+        np.testing.assert_array_equal(params2[k], params[k])

@@ -69,6 +69,7 @@ class TwoLayerNet(_BookNet):
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, weight_init_std: float = 0.01,
                  rng=None, dtype=np.float64):
+        """Weights N(0, weight_init_std²) from `rng` (a seed, a Generator, or None for np.random), zero biases."""
         self.params = {
             "W1": weight_init_std * _randn(rng, (input_size, hidden_size), dtype),
             "b1": np.zeros(hidden_size, dtype=dtype),
@@ -101,6 +102,7 @@ class MultiLayerNet(_BookNet):
 
     def __init__(self, input_size: int, hidden_size_list: list[int], output_size: int, activation: str = "relu",
                  weight_init_std="relu", weight_decay_lambda: float = 0.0, rng=None, dtype=np.float64):
+        """Hidden layers of the given sizes with ReLU or sigmoid, He or Xavier init, and optional weight decay."""
         activations = {"relu": Relu, "sigmoid": Sigmoid}
         if activation.lower() not in activations:
             raise ValueError(f"MultiLayerNet: activation must be 'relu' or 'sigmoid', got {activation!r}")

@@ -22,6 +22,7 @@ class TensorDataset(Dataset):
     """Samples are rows of one or more arrays (or Tensors) with the same first dimension."""
 
     def __init__(self, *arrays):
+        """A dataset over arrays (or tensors) that share their first axis; item i is the i-th row of each."""
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
         self.arrays = tuple(a.numpy() if hasattr(a, "creator") else np.asarray(a) for a in arrays)

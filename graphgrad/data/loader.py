@@ -27,6 +27,7 @@ class DataLoader:
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None, generator=None, replacement: bool = False,
                  sampler=None, device=None, pin_memory: bool = False):
+        """Batches of `batch_size` from `dataset`, shuffled (or drawn with replacement) by a seeded Generator."""
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if replacement and not shuffle:

@@ -214,6 +214,7 @@ class MNIST(TensorDataset):
 
     def __init__(self, split: str = "train", root=None, flatten: bool = True, dtype="float32",
                  download: bool = True, quiet: bool = False):
+        """The `split` ('train' or 'test'): float images in [0, 1], int64 labels, from the first source found."""
         if split not in IDX_NAMES:
             raise ValueError(f"{type(self).__name__}: split must be 'train' or 'test', got {split!r}")
         arrays = load_arrays(self.name, root=root, download=download, quiet=quiet)

@@ -33,6 +33,7 @@ class DistributedDataParallel:
     """
 
     def __init__(self, module, bucket_cap_mb: float = 25.0):
+        """Wrap `module`; gradients are averaged over the ranks in buckets of about `bucket_bytes`."""
         if not bucket_cap_mb > 0:
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
         self.__dict__.update(module=module, _samples=None, _world=init())

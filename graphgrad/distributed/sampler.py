@@ -21,6 +21,7 @@ class DistributedSampler:
 
     def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False):
+        """This rank's share of `dataset`'s indices (every rank's share has the same length)."""
         if num_replicas is None or rank is None:
             from .comm import init
 

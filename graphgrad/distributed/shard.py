@@ -17,6 +17,7 @@ class ShardedDataset:
     """`dataset` seen by rank `rank` of `num_replicas`: `ds[indices]` returns that rank's share of `indices`."""
 
     def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None):
+        """A view of `dataset` whose batches are this rank's contiguous share of each global batch."""
         if num_replicas is None or rank is None:
             from .comm import init
 

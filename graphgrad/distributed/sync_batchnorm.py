@@ -47,6 +47,7 @@ class SyncBatchNorm(BatchNorm1d):
     """
 
     def forward(self, x) -> Tensor:
+        """x normalised by statistics over every rank's batch (training) or by the running ones."""
         if not self.training and self.track_running_stats:
             return super().forward(x)
         data = x.data if isinstance(x, Tensor) else np.asarray(x)

@@ -18,6 +18,7 @@ class Graph:
     """A static computational graph; `with Graph() as g:` makes it the default for new nodes."""
 
     def __init__(self) -> None:
+        """An empty graph; `with graph:` makes it the default for new nodes."""
         self.nodes: list[Node] = []
         self._by_name: dict[str, Node] = {}
         self._scopes: list[str] = []

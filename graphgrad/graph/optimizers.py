@@ -24,6 +24,7 @@ class Optimizer:
     """Base of the graph optimizers: gradient accumulation over a mini-batch, then one update."""
 
     def __init__(self, graph: Graph, target: Node, learning_rate: float = 0.01, batch_size: int | None = None):
+        """Train every trainable Variable `target` depends on; with batch_size=n, one_step() updates every n steps."""
         if not isinstance(target, Node) or target.graph is not graph:
             raise ValueError(
                 f"{type(self).__name__}: target {getattr(target, 'name', target)!r} is not a node of the "
@@ -94,6 +95,7 @@ class GradientDescent(Optimizer):
     """p -= learning_rate · g."""
 
     def rule(self, param, grad, state):
+        """p -= lr × g."""
         updates.sgd_step(param, grad, state, lr=self.learning_rate)
 
 
@@ -101,10 +103,12 @@ class Momentum(Optimizer):
     """v = momentum·v - learning_rate·g;  p += v  (torch's SGD momentum: the same steps for a fixed rate)."""
 
     def __init__(self, graph, target, learning_rate=0.01, momentum=0.9, batch_size=None):
+        """Gradient descent with momentum: v = momentum × v - lr × g; p += v."""
         super().__init__(graph, target, learning_rate, batch_size)
         self.momentum = momentum
 
     def rule(self, param, grad, state):
+        """v = momentum × v - lr × g; p += v."""
         updates.sgd_step(param, grad, state, lr=self.learning_rate, momentum=self.momentum)
 
 
@@ -112,10 +116,12 @@ class AdaGrad(Optimizer):
     """h += g²;  p -= learning_rate · g / (√h + eps)."""
 
     def __init__(self, graph, target, learning_rate=0.01, eps=1e-10, batch_size=None):
+        """AdaGrad: the learning rate divided by the root of the summed squared gradients."""
         super().__init__(graph, target, learning_rate, batch_size)
         self.eps = eps
 
     def rule(self, param, grad, state):
+        """h += g²; p -= lr × g / (√h + eps)."""
         updates.adagrad_step(param, grad, state, lr=self.learning_rate, eps=self.eps)
 
 
@@ -123,10 +129,12 @@ class RMSProp(Optimizer):
     """s = beta·s + (1-beta)·g²;  p -= learning_rate · g / (√s + eps)."""
 
     def __init__(self, graph, target, learning_rate=0.01, beta=0.9, eps=1e-8, batch_size=None):
+        """RMSProp: the learning rate divided by the root of a running mean of squared gradients."""
         super().__init__(graph, target, learning_rate, batch_size)
         self.beta, self.eps = beta, eps
 
     def rule(self, param, grad, state):
+        """h = beta × h + (1 - beta) × g²; p -= lr × g / (√h + eps)."""
         updates.rmsprop_step(param, grad, state, lr=self.learning_rate, alpha=self.beta, eps=self.eps)
 
 
@@ -134,8 +142,10 @@ class Adam(Optimizer):
     """Adam with bias correction: moments m (beta_1) and v (beta_2) of the gradient."""
 
     def __init__(self, graph, target, learning_rate=0.01, beta_1=0.9, beta_2=0.99, eps=1e-8, batch_size=None):
+        """Adam with the text's defaults (beta_2 = 0.99) and bias correction."""
         super().__init__(graph, target, learning_rate, batch_size)
         self.beta_1, self.beta_2, self.eps = beta_1, beta_2, eps
 
     def rule(self, param, grad, state):
+        """Adam's bias-corrected moment update of p."""
         updates.adam_step(param, grad, state, lr=self.learning_rate, beta1=self.beta_1, beta2=self.beta_2, eps=self.eps)

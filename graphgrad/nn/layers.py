@@ -23,6 +23,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None, generator=None):
+        """Weight (out_features, in_features), bias (out_features,), initialised as PyTorch's; seeded by `generator`."""
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         dtype = np.dtype(dtype or np.float32)
@@ -38,11 +39,13 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x) -> Tensor:
+        """x @ weightᵀ + bias over the last axis of x."""
         if self.bias is None:
             return _LinearOp()(x, self.weight)
         return _LinearOp()(x, self.weight, self.bias)  # called directly: this runs every step
 
     def extra_repr(self) -> str:
+        """The layer's sizes and whether it has a bias, for repr()."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -53,6 +56,7 @@ class Identity(Module):
     """y = x."""
 
     def forward(self, x):
+        """x itself."""
         return x
 
 
@@ -60,13 +64,16 @@ class Flatten(Module):
     """Merge axes start_dim..end_dim (by default every axis but the batch axis)."""
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        """Flatten axes start_dim..end_dim (inclusive) into one."""
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x) -> Tensor:
+        """x with axes start_dim..end_dim merged into one."""
         return F.flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
+        """The flattened axes, for repr()."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -74,6 +81,7 @@ class ReLU(Module):
     """y = max(x, 0)."""
 
     def forward(self, x) -> Tensor:
+        """max(x, 0), elementwise."""
         return _ReLUOp()(x)  # the op itself, not F.relu: this runs every step
 
 
@@ -81,13 +89,16 @@ class LeakyReLU(Module):
     """y = x for x > 0, negative_slope·x otherwise."""
 
     def __init__(self, negative_slope: float = 0.01):
+        """A ReLU that lets negative_slope × x through below 0."""
         super().__init__()
         self.negative_slope = negative_slope
 
     def forward(self, x) -> Tensor:
+        """x where x > 0, negative_slope × x elsewhere."""
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
+        """The negative slope, for repr()."""
         return f"negative_slope={self.negative_slope}"
 
 
@@ -95,6 +106,7 @@ class Sigmoid(Module):
     """y = 1 / (1 + e⁻ˣ)."""
 
     def forward(self, x) -> Tensor:
+        """1 / (1 + exp(-x)), elementwise."""
         return F.sigmoid(x)
 
 
@@ -102,6 +114,7 @@ class Tanh(Module):
     """y = tanh x."""
 
     def forward(self, x) -> Tensor:
+        """tanh(x), elementwise."""
         return F.tanh(x)
 
 
@@ -109,13 +122,16 @@ class Softmax(Module):
     """y = e^x / Σ e^x along `dim`."""
 
     def __init__(self, dim: int = -1):
+        """Softmax over axis `dim`."""
         super().__init__()
         self.dim = dim
 
     def forward(self, x) -> Tensor:
+        """exp(x) / Σ exp(x) along `dim`, computed stably."""
         return F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
+        """The axis, for repr()."""
         return f"dim={self.dim}"
 
 
@@ -123,6 +139,7 @@ class LogSoftmax(Softmax):
     """y = x - log Σ e^x along `dim`."""
 
     def forward(self, x) -> Tensor:
+        """x - logsumexp(x) along `dim`."""
         return F.log_softmax(x, self.dim)
 
 
@@ -130,6 +147,7 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1-p); identity in eval."""
 
     def __init__(self, p: float = 0.5, generator=None):
+        """Zero each element with probability p while training (inverted dropout); `generator` seeds the masks."""
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
@@ -138,9 +156,11 @@ class Dropout(Module):
         self.generator = init.get_generator(generator) if generator is not None else None
 
     def forward(self, x) -> Tensor:
+        """x with a random mask applied and scaled by 1 / (1 - p) in training; x itself in eval."""
         return F.dropout(x, self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:
+        """The drop probability, for repr()."""
         return f"p={self.p}"
 
 
@@ -148,6 +168,7 @@ class Sequential(Module):
     """Modules applied one after another; built from modules or from an OrderedDict of named ones."""
 
     def __init__(self, *modules):
+        """The modules to apply in order, registered as children '0', '1', ..."""
         super().__init__()
         named = modules[0].items() if len(modules) == 1 and isinstance(modules[0], OrderedDict) else (
             (str(i), m) for i, m in enumerate(modules))
@@ -157,6 +178,7 @@ class Sequential(Module):
             self.add_module(name, module)
 
     def forward(self, x):
+        """x through every module in order."""
         for module in self._modules.values():
             x = module.forward(x)  # module(x) minus one call layer: modules have no hooks
         return x

@@ -21,6 +21,7 @@ class CrossEntropyLoss(_Loss):
     """Softmax + cross-entropy on logits (N, C); targets are class indices (N,) or probabilities (N, C)."""
 
     def forward(self, input, target) -> Tensor:
+        """Softmax cross-entropy of logits `input` (N, C) against class indices (N,) or probabilities (N, C)."""
         return SoftmaxCrossEntropy(self.reduction)(input, target)  # F.cross_entropy minus a call
 
 
@@ -31,6 +32,7 @@ class MSELoss(_Loss):
     """Mean squared error between input and a target of the same shape."""
 
     def forward(self, input, target) -> Tensor:
+        """The squared error between input and target, reduced as `reduction` says."""
         return F.mse_loss(input, target, self.reduction)
 
 
@@ -38,6 +40,7 @@ class BCEWithLogitsLoss(_Loss):
     """Sigmoid + binary cross-entropy on logits, stable for any logit."""
 
     def forward(self, input, target) -> Tensor:
+        """Binary cross-entropy of sigmoid(input) against target, computed from the logits stably."""
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
 
@@ -45,4 +48,5 @@ class NLLLoss(_Loss):
     """Negative log-likelihood of class indices, for log-probabilities (after LogSoftmax)."""
 
     def forward(self, input, target) -> Tensor:
+        """Minus the log-probability `input` (N, C) picks for each class index in target."""
         return F.nll_loss(input, target, self.reduction)

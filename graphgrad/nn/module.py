@@ -29,6 +29,7 @@ class Module:
     training: bool
 
     def __init__(self) -> None:
+        """Start with no parameters, buffers or sub-modules, in training mode."""
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())

@@ -18,6 +18,7 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype=None):
+        """Batch normalisation over the feature axis of (N, C) or (N, C, L) inputs, with PyTorch's arguments."""
         super().__init__()
         dtype = np.dtype(dtype or np.float32)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -36,6 +37,7 @@ class BatchNorm1d(Module):
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def forward(self, x) -> Tensor:
+        """x normalised by the batch's statistics in training (updating the running ones), else the running ones."""
         shape = np.shape(x.data if isinstance(x, Tensor) else x)
         if len(shape) not in (2, 3) or shape[1] != self.num_features:
             raise ValueError(
@@ -51,6 +53,7 @@ class BatchNorm1d(Module):
         )
 
     def extra_repr(self) -> str:
+        """The layer's settings, for repr()."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
 
@@ -59,6 +62,7 @@ class LayerNorm(Module):
     """Normalise each sample over its last axes (`normalized_shape`), then scale and shift elementwise."""
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None):
+        """Layer normalisation over the trailing `normalized_shape` axes, with a learnable scale and shift."""
         super().__init__()
         dtype = np.dtype(dtype or np.float32)
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -71,7 +75,9 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x) -> Tensor:
+        """x normalised over its trailing axes, then scaled and shifted."""
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
+        """The layer's settings, for repr()."""
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -13,6 +13,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad: bool = True):
+        """A tensor of `data` that a Module registers as a parameter; it wants a gradient by default."""
         if data is None:
             data = np.empty(0, dtype=np.float32)
         data = data.data if isinstance(data, Tensor) else data

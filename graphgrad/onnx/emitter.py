@@ -16,6 +16,7 @@ class Emitter:
     """Build the node list of one ONNX graph; `onnx` is the imported package, `opset` the target."""
 
     def __init__(self, onnx, opset: int):
+        """An empty ONNX graph under construction at `opset`."""
         self.onnx, self.helper, self.opset = onnx, onnx.helper, opset
         self.nodes: list = []
         self.initializers: list = []

@@ -32,6 +32,7 @@ class ONNXNode:
     name: str = ""
 
     def where(self) -> str:
+        """Where this node sits in the file, for error messages."""
         return f"{self.op_type} node {self.name!r}" if self.name else f"{self.op_type} node"
 
 
@@ -39,6 +40,7 @@ class ONNXModule(Module):
     """A Module running an ONNX graph: `module(x)` gives the graph's output(s) as Tensors."""
 
     def __init__(self, model) -> None:
+        """One ONNX node: its operator, inputs, outputs and attributes."""
         super().__init__()
         onnx = require()
         graph = model.graph
@@ -73,6 +75,7 @@ class ONNXModule(Module):
         self.opset = opset
 
     def forward(self, *inputs):
+        """Run the ONNX graph on `inputs` with graphgrad ops (differentiable)."""
         if len(inputs) != len(self.input_specs):
             names = ", ".join(name for name, _, _ in self.input_specs)
             raise ONNXError(f"ONNXModule: the graph takes {len(self.input_specs)} input(s) ({names}), got {len(inputs)}")
@@ -94,6 +97,7 @@ class ONNXModule(Module):
         return results[0] if len(results) == 1 else results
 
     def extra_repr(self) -> str:
+        """The graph's inputs and outputs, for repr()."""
         inputs = ", ".join(f"{n}: {_dims_text(d)} {t}" for n, t, d in self.input_specs)
         return f"{len(self.nodes)} nodes, opset {self.opset}, inputs {inputs}"
 

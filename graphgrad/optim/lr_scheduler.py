@@ -10,6 +10,7 @@ class LRScheduler:
     """Base class: sets each group's lr to `get_lr()` of the current epoch, from the group's initial lr."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        """Schedule the learning rate of every parameter group of `optimizer`; step() once per epoch."""
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
@@ -47,12 +48,14 @@ class StepLR(LRScheduler):
     """lr = initial_lr · gamma^(epoch // step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+        """Multiply the learning rate by gamma every step_size epochs."""
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Each group's learning rate for the current epoch."""
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
@@ -60,10 +63,12 @@ class ExponentialLR(LRScheduler):
     """lr = initial_lr · gamma^epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        """Multiply the learning rate by gamma every epoch."""
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Each group's learning rate for the current epoch."""
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
@@ -71,11 +76,13 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (initial_lr - eta_min)·(1 + cos(π·epoch / T_max)) / 2."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
+        """Anneal the learning rate from its initial value to eta_min along a half cosine of T_max epochs."""
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Each group's learning rate for the current epoch."""
         cos = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (base - self.eta_min) * cos for base in self.base_lrs]

@@ -16,6 +16,7 @@ class Optimizer:
     """Base class: holds `param_groups` (dicts of params and hyper-parameters) and `state` per parameter."""
 
     def __init__(self, params: Iterable, defaults: dict):
+        """Parameters (or parameter groups as dicts) and the defaults every group starts from."""
         self.defaults = defaults
         self.param_groups: list[dict] = []
         self.state: dict = {}  # Parameter -> the dict its update rule keeps

@@ -14,6 +14,7 @@ class History:
     """The per-epoch record of a training run (like Keras's History, a list of dicts)."""
 
     def __init__(self, rows: list[dict] | None = None):
+        """A history holding `rows` (one dict per epoch), empty by default."""
         self.rows: list[dict] = [dict(r) for r in rows or []]
 
     def append(self, row: dict) -> None:

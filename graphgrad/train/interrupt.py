@@ -19,6 +19,7 @@ class Interrupted(KeyboardInterrupt):
     """Training stopped by a signal; `exit_status` is what a command should exit with."""
 
     def __init__(self, signum: int = signal.SIGINT, message: str | None = None):
+        """Stopped by signal `signum`; `message` says where and what was saved."""
         self.signum = int(signum)
         super().__init__(message or f"interrupted by {signal.Signals(self.signum).name}")
 
@@ -32,10 +33,12 @@ class StopRequest:
     """Set by the first signal (or by `request`); the training loop polls it between steps."""
 
     def __init__(self) -> None:
+        """No stop requested yet."""
         self.signum: int | None = None
 
     @property
     def requested(self) -> bool:
+        """True once a signal asked the run to stop."""
         return self.signum is not None
 
     def request(self, signum: int = signal.SIGINT) -> None:

@@ -64,17 +64,38 @@ def sigmoid() -> list[Tensor]:
     return [decomposed, fused]
 
 
-def two_layer_net(batch: int = 4, seed: int = 0) -> Tensor:
-    """One training step's loss of a 784-50-10 network (affine, ReLU, affine, softmax cross-entropy)."""
+def two_layer_batch(batch: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict, str]:
+    """(x (batch, 784) in [0, 1], labels, parameters W1 b1 W2 b2, where x came from) for `two_layer_net`.
+
+    x is the first `batch` MNIST training digits when MNIST is already on this machine (the
+    cache, or `$GRAPHGRAD_DATA`; nothing is downloaded), else uniform noise; the parameters
+    are the book's N(0, 0.01²) draws from `seed` either way.
+    """
+    from ..datasets import DatasetUnavailable, load_arrays
+
     rng = np.random.default_rng(seed)
-    x = gg.Tensor(rng.random((batch, 784)).astype(np.float32), name="x")
-    labels = rng.integers(0, 10, size=batch)
-    t = gg.Tensor(np.eye(10, dtype=np.float32)[labels], name="t")
+    try:
+        mnist = load_arrays("mnist", download=False, quiet=True)
+        x = (mnist["x_train"][:batch].reshape(batch, 784) / 255).astype(np.float32)
+        labels, source = mnist["t_train"][:batch].astype(np.int64), "MNIST"
+        rng.random((batch, 784)), rng.integers(0, 10, size=batch)  # keep the parameters' draws the same
+    except DatasetUnavailable:
+        x = rng.random((batch, 784)).astype(np.float32)
+        labels, source = rng.integers(0, 10, size=batch), "noise"
     params = {
         "W1": rng.normal(0, 0.01, (784, 50)), "b1": np.zeros(50),
         "W2": rng.normal(0, 0.01, (50, 10)), "b2": np.zeros(10),
     }
-    W1, b1, W2, b2 = (gg.Tensor(v.astype(np.float32), requires_grad=True, name=k) for k, v in params.items())
+    return x, labels, {k: v.astype(np.float32) for k, v in params.items()}, source
+
+
+def two_layer_net(batch: int = 4, seed: int = 0) -> Tensor:
+    """One training step's loss of a 784-50-10 network (affine, ReLU, affine, softmax cross-entropy)
+    on `batch` MNIST digits when MNIST is cached (see `two_layer_batch`)."""
+    xs, labels, params = two_layer_batch(batch, seed)[:3]
+    x = gg.Tensor(xs, name="x")
+    t = gg.Tensor(np.eye(10, dtype=np.float32)[labels], name="t")
+    W1, b1, W2, b2 = (gg.Tensor(v, requires_grad=True, name=k) for k, v in params.items())
     a1 = _named(x @ W1 + b1, "a1")
     group("Affine1", a1, [x])
     z1 = _named(gg.relu(a1), "z1")

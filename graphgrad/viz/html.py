@@ -48,7 +48,7 @@ PAGE = """<!DOCTYPE html>
     <h2>Node</h2>
     <div id="details"><span class="hint">Hover or click a node for its op, shapes, value and gradient.</span></div>
     <p class="hint">← → step through forward, then backward · Home/End · wheel zooms, drag pans ·
-    click a folded group to expand it.</p>
+    click a folded group to expand it · hover a picture for its numbers.</p>
   </aside>
 </main>
 <script type="application/json" id="graph-data">{data}</script>
