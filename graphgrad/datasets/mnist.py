@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST: find the files, convert them once to a cached `.npz`, serve them as datasets.
+"""MNIST and Fashion-MNIST arrays: find the files, verify them, convert them once to a cached `.npz`.
 
 Sources, tried in order (one line on stderr says which one was used):
   1. an explicit `root` directory, or `$GRAPHGRAD_DATA`, holding the official IDX files;
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.dataset import TensorDataset
 from . import fetch
 from .cache import cache_dir, digest, load_npz, recorded_digests, save_npz
 from .idx import read_image_label_pair
@@ -240,8 +239,10 @@ def _cache_holds(target: Path, digests: dict) -> bool:
 
 def _help(name: str, tried: list[str]) -> str:
     lines = [f"{name}: no source could supply the data. Tried:"] + [f"  - {t}" for t in tried]
+    origin = (" (Fashion-MNIST's official files, published by its authors in the"
+              " zalandoresearch/fashion-mnist repository, data/fashion)") if name == "fashion-mnist" else ""
     lines.append(
-        "Supply the files: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        f"Supply the files{origin}: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
         "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz into a directory and pass it as "
         "root=... (or --data DIR), or set GRAPHGRAD_DATA to that directory."
     )
@@ -251,28 +252,3 @@ def _help(name: str, tried: list[str]) -> str:
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         print(message, file=sys.stderr)
-
-
-class MNIST(TensorDataset):
-    """The MNIST digits: `split="train"` (60,000) or `"test"` (10,000); samples are (image, label).
-
-    Images are float in [0, 1], flattened to 784 values unless `flatten=False` gives (1, 28, 28);
-    labels are int64. `images` and `targets` keep the raw uint8 pixels and the labels.
-    """
-
-    name = "mnist"
-
-    def __init__(self, split: str = "train", root=None, flatten: bool = True, dtype="float32",
-                 download: bool = True, quiet: bool = False):
-        if split not in IDX_NAMES:
-            raise ValueError(f"{type(self).__name__}: split must be 'train' or 'test', got {split!r}")
-        arrays = load_arrays(self.name, root=root, download=download, quiet=quiet)
-        self.images, self.targets = arrays[f"x_{split}"], arrays[f"t_{split}"].astype(np.int64)
-        x = self.images.reshape(len(self.images), -1) if flatten else self.images[:, None]
-        super().__init__((x / np.asarray(255.0, dtype=dtype)).astype(dtype, copy=False), self.targets)
-
-
-class FashionMNIST(MNIST):
-    """Fashion-MNIST (the same IDX layout): from `root`, `$GRAPHGRAD_DATA` or the cache."""
-
-    name = "fashion-mnist"
