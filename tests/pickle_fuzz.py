@@ -253,8 +253,11 @@ def _only_arrays(result, dtypes) -> bool:
     return True
 
 
-def fuzz(source: str, count: int, seed: int = 0, timeout: float = 3600) -> dict:
-    """Run `count` cases in child processes; a child that dies is a crash, and the run resumes after it."""
+def fuzz(source: str, count: int, seed: int = 0, timeout: float | None = None) -> dict:
+    """Run `count` cases in child processes; a child that dies is a crash, and the run resumes after it.
+
+    `timeout` bounds each child's run; a child that exceeds it counts its running case as a hang.
+    """
     total: Counter = Counter()
     samples: dict[str, str] = {}
     crashes: list[int] = []
@@ -263,21 +266,28 @@ def fuzz(source: str, count: int, seed: int = 0, timeout: float = 3600) -> dict:
         start = 0
         while start < count:
             open(progress, "w").close()
-            proc = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--child", "--source", source, "--start", str(start),
-                 "--count", str(count), "--seed", str(seed), "--marker", marker, "--progress", progress],
-                capture_output=True, text=True, timeout=timeout,
-                env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+            try:
+                proc = subprocess.run(
+                    [sys.executable, os.path.abspath(__file__), "--child", "--source", source, "--start", str(start),
+                     "--count", str(count), "--seed", str(seed), "--marker", marker, "--progress", progress],
+                    capture_output=True, text=True, timeout=timeout,
+                    env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+            except subprocess.TimeoutExpired:
+                proc = None
             with open(progress) as f:
                 lines = [line.split() for line in f if line.strip()]
             total.update(words[1] for words in lines if len(words) == 2)
-            if proc.returncode == 0:
+            if proc is not None and proc.returncode == 0:
                 samples.update(json.loads(proc.stdout.strip().splitlines()[-1])["samples"])
                 break
             last = int(lines[-1][0]) if lines else start  # the case that was running when it died
-            crashes.append(last)
-            samples.setdefault("crash", f"case {last}: exit status {proc.returncode}: {proc.stderr[-300:]}")
-            total["crash"] += 1
+            if proc is None:
+                total["hang"] += 1
+                samples.setdefault("hang", f"case {last}: still running after {timeout} s")
+            else:
+                crashes.append(last)
+                samples.setdefault("crash", f"case {last}: exit status {proc.returncode}: {proc.stderr[-300:]}")
+                total["crash"] += 1
             start = last + 1
     return {"source": source, "cases": count, "counts": dict(total), "crashed_cases": crashes, "samples": samples}
 

@@ -111,5 +111,5 @@ def test_fuzzed_pickles_never_crash_trace_back_or_execute(source, count):
     report = pickle_fuzz.fuzz(source, count, seed=11, timeout=300)
     counts = report["counts"]
     assert sum(counts.values()) == count
-    assert set(counts) <= {"ok", "refused"}, report
+    assert set(counts) <= {"ok", "refused"}, report  # no crash, hang, traceback or code executed
     assert counts.get("refused", 0) > count // 2  # most mutations are damage, and were seen as such
