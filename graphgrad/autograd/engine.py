@@ -42,12 +42,13 @@ def topological_order(roots) -> list[Function]:
     return order
 
 
-def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
-    """Backpropagate `root_grads` from `roots`.
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None, observe=None):
+    """Backpropagate `root_grads` from `roots`: the one reverse sweep of graphgrad.
 
     Without `capture`, gradients accumulate into `.grad` of leaves (and of tensors that called
     `retain_grad()`). With `capture` (a list of tensors), their gradients are returned instead
-    and no `.grad` is touched.
+    and no `.grad` is touched. `observe(fn, gys, gxs)`, if given, sees every backward step (the
+    visualiser draws the gradient flowing along each edge from it).
     """
     wanted = {id(t) for t in capture} if capture is not None else None
     store = wanted is None  # leaves' gradients go straight into their .grad
@@ -85,6 +86,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 gxs = (gxs,)
             if anomaly:
                 check_finite(fn, "backward", gxs)
+            if observe is not None:
+                observe(fn, gys, gxs)
             for t, gx, need in zip(fn.inputs, gxs, fn.needs_input_grad):
                 if need and gx is not None:
                     data = t.data

@@ -5,7 +5,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("train", "graph")  # graphgrad.cli.<name> modules that add sub-commands
+COMMAND_MODULES = ("train", "graph", "export")  # graphgrad.cli.<name> modules that add sub-commands
 
 
 class UsageError(Exception):

@@ -22,7 +22,6 @@ class Graph:
         self._by_name: dict[str, Node] = {}
         self._scopes: list[str] = []
         self._orders: dict[int, list] = {}  # id(node) -> its ancestors, parents first
-        self._plans: dict = {}  # backward plans of backprop.py, keyed by (target, variables)
         self.value_version = 0  # bumped by every set_value: memoised Jacobians older than it are stale
 
     # ---- default graph ----------------------------------------------------------------
@@ -48,7 +47,6 @@ class Graph:
         self.nodes.append(node)
         self._by_name[name] = node
         self._orders.clear()  # the structure changed: evaluation orders are found again
-        self._plans.clear()
         return name
 
     def node_count(self) -> int:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import as_array, namespace
+from ..autograd import mode
+from ..backend import as_array, is_floating
 from ..autograd.function import NODE_TYPES, Function
 from ..autograd.tensor import Tensor
 from .graph import Graph, get_default_graph
@@ -21,6 +22,7 @@ class Node:
     __array_ufunc__ = None  # `ndarray op node` defers to the node's reflected operator
     op_name = "Node"
     _value = None
+    _tensor = None  # the value as a Tensor: an Operation's is recorded by the eager engine
     _jacobi = None
     _jacobi_key = None
 
@@ -98,6 +100,7 @@ class Variable(Node):
     """
 
     op_name = "Variable"
+    wants_grad = False  # set when a gradient was asked for although it is not trainable (an input)
 
     def __init__(self, shape, init=False, trainable: bool = True, name: str | None = None,
                  graph: Graph | None = None, rng: np.random.Generator | int | None = None,
@@ -130,6 +133,8 @@ class Variable(Node):
             if not arr.flags.writeable:
                 arr = arr.copy()  # optimizers update trainable values in place
         self._value = arr
+        self._tensor = Tensor(arr)
+        self._tensor.requires_grad = (self.trainable or self.wants_grad) and is_floating(arr.dtype)
         self.graph.value_version += 1
         _invalidate_children(self)
 
@@ -189,24 +194,28 @@ class Operation(Node):
 # ---- evaluation: the tight loops over a precomputed order ----------------------------------
 
 def _evaluate(order: list) -> None:
-    """Compute every missing value in `order` (parents before children)."""
-    for node in order:
-        if node._value is None:
-            fn = node.__dict__.get("function")
-            if fn is None:
-                raise _missing(node)
-            values = [p._value for p in node.parents]
-            if type(values[0]) is not np.ndarray:
-                fn.xp = namespace(values[0])
-            y = fn.forward(*values)
-            if type(y) is not np.ndarray:
-                if isinstance(y, tuple):
+    """Compute every missing value in `order` (parents before children).
+
+    Each operation runs as an eager op on its parents' Tensors, so the engine records it: the
+    static graph's gradients are the engine's one reverse sweep (see backprop.py).
+    """
+    state = mode.state
+    before, state.grad_enabled = state.grad_enabled, True
+    try:
+        for node in order:
+            if node._value is None:
+                fn = node.__dict__.get("function")
+                if fn is None:
+                    raise _missing(node)
+                out = fn(*[p._tensor for p in node.parents])
+                if type(out) is tuple:
                     raise TypeError(
-                        f"forward: {node.op_name} returned {len(y)} outputs, but a static graph's operation "
+                        f"forward: {node.op_name} returned {len(out)} outputs, but a static graph's operation "
                         f"has one; wrap each output in its own Function"
                     )
-                y = np.asarray(y)
-            node._value = y
+                node._tensor, node._value = out, out.data
+    finally:
+        state.grad_enabled = before
 
 
 def _invalidate_children(node: Node) -> None:

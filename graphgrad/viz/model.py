@@ -193,15 +193,18 @@ class _Builder:
             return
         wanted = [t for t in self._tensors() if t.requires_grad]
         seeds = [np.ones_like(r.data) for r in roots]
-        found = run_backward(roots, seeds, retain_graph=True, capture=wanted)
+        found = run_backward(roots, seeds, retain_graph=True, capture=wanted, observe=self._observe)
         self.grads = {id(t): _array(g) for t, g in zip(wanted, found) if g is not None}
-        for fn in self.fns:
+        self._local_derivatives()
+
+    def _observe(self, fn, gys, gxs) -> None:
+        """The engine's backward step of `fn`: the gradient flowing along each of its input edges."""
+        self.flows[fn] = _flows(fn.inputs, gxs, fn.needs_input_grad)
+
+    def _local_derivatives(self) -> None:
+        """backward(1) of every scalar op the sweep reached: the textbook's local gradients."""
+        for fn in self.flows:
             outs = [ref() for ref in fn.outputs]
-            gys = [self.grads.get(id(o)) if o is not None else None for o in outs]
-            if all(g is None for g in gys):
-                continue
-            gys = [np.zeros_like(o.data) if g is None else g for o, g in zip(outs, gys)]
-            self.flows[fn] = self._backward(fn, gys)
             if all(t.data.size == 1 for t in fn.inputs) and all(o is not None and o.data.size == 1 for o in outs):
                 self.locals[fn] = self._backward(fn, [np.ones_like(o.data) for o in outs])
 
@@ -209,11 +212,7 @@ class _Builder:
     def _backward(fn: Function, gys: list) -> tuple:
         """fn.backward on `gys`, each input's gradient summed back to the input's shape."""
         gxs = fn.backward(*gys)
-        gxs = gxs if isinstance(gxs, tuple) else (gxs,)
-        return tuple(
-            None if g is None or not need else sum_to(_array(g), t.data.shape)
-            for t, g, need in zip(fn.inputs, gxs, fn.needs_input_grad)
-        )
+        return _flows(fn.inputs, gxs if isinstance(gxs, tuple) else (gxs,), fn.needs_input_grad)
 
     def _tensors(self) -> list[Tensor]:
         seen, out = set(), []
@@ -403,6 +402,14 @@ class _Builder:
             if flow is not None:
                 lines.append(_flow_line(name, flow, g, local if local.size == 1 else None, rule))
         return lines
+
+
+def _flows(inputs, gxs, needs) -> tuple:
+    """Each input's gradient from one backward step, summed back to the input's shape (None if unused)."""
+    return tuple(
+        None if g is None or not need else sum_to(_array(g), t.data.shape)
+        for t, g, need in zip(inputs, gxs, needs)
+    )
 
 
 def _output(fn: Function):

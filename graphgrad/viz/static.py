@@ -11,8 +11,9 @@ import re
 
 import numpy as np
 
-from ..backend import sum_to
-from .model import MAX_NODES, VizGraph, _Builder, check_size
+from ..autograd.engine import run_backward
+from ..graph.node import _invalidate_children
+from .model import MAX_NODES, VizGraph, _Builder, _array, check_size
 
 
 def is_static(output) -> bool:
@@ -85,24 +86,48 @@ class _StaticBuilder(_Builder):
         return _scope(fn.node)
 
     def _gradients(self) -> None:
+        """The engine's sweep from the target's recorded Tensor, as for an eager graph."""
         [root] = self.roots
-        if not np.issubdtype(root.data.dtype, np.floating):
+        flipped = self._record_inputs()
+        try:
+            self._sweep(root)
+        finally:
+            for node in flipped:  # the graph records as before once it is drawn
+                node._tensor.requires_grad = False
+                _invalidate_children(node)
+
+    def _record_inputs(self) -> list:
+        """Make every float input (a Variable that is not trainable) record, so its gradient shows too."""
+        from ..graph import Constant, Variable
+
+        flipped = [v.node for v in self._tensors() if isinstance(v.node, Variable) and not isinstance(v.node, Constant)
+                   and v.requires_grad and not v.node._tensor.requires_grad]
+        for node in flipped:
+            node._tensor.requires_grad = True
+            _invalidate_children(node)
+        if flipped:
+            self.roots[0].node.forward()
+            for v in self._tensors():
+                v.data = np.asarray(v.node.value)
+        return flipped
+
+    def _sweep(self, root) -> None:
+        target = root.node._tensor
+        if target is None or not target.requires_grad:
             return
         root.requires_grad = True
-        grads = {id(root): np.ones_like(root.data)}
-        for fn in reversed(self.fns):
-            out = fn.outputs[0]()
-            g = grads.get(id(out))
-            if g is None:
-                continue
-            self.flows[fn] = flows = self._backward(fn, [g])
-            for t, flow in zip(fn.inputs, flows):
-                if flow is not None:
-                    flow = sum_to(flow, t.data.shape)
-                    grads[id(t)] = flow if id(t) not in grads else grads[id(t)] + flow
-            if all(t.data.size == 1 for t in fn.inputs) and out.data.size == 1:
-                self.locals[fn] = self._backward(fn, [np.ones_like(out.data)])
-        self.grads = grads
+        values = {id(v.node._tensor): v for v in self._tensors() if v.node._tensor is not None}
+        wanted = [v.node._tensor for v in values.values()]
+        ops = {id(fn.function): fn for fn in self.fns}
+
+        def observe(function, gys, gxs):
+            op = ops.get(id(function))
+            if op is not None:
+                self._observe(op, gys, gxs)
+
+        found = run_backward([target], [np.ones_like(target.data)], retain_graph=True, capture=wanted, observe=observe)
+        self.grads = {id(values[id(t)]): _array(g) for t, g in zip(wanted, found) if g is not None}
+        self._local_derivatives()
 
 
 def _automatic(node) -> bool:
