@@ -38,18 +38,18 @@ class StackedAffine(Function):
                 f"stacked_affine: input {tuple(x.shape)} must be a column (d, 1) with weight columns (d, 1) and "
                 f"1 x 1 biases; got weights {sorted({tuple(w.shape) for w in ws})}, biases {sorted({tuple(b.shape) for b in bs})}"
             )
-        w = xp.concat(ws, axis=1)  # (d, n)
+        rows = xp.concat([w.mT for w in ws], axis=0)  # (n, d): each weight column copied as a contiguous row
         self.save_for_backward(x, *ws)
-        return w.mT @ x + xp.concat(bs, axis=0)
+        return rows @ x + xp.concat(bs, axis=0)
 
     def backward(self, gz):
         xp = self.xp
         x, *ws = self.saved
         n = len(ws)
         need = self.needs_input_grad
-        gx = xp.concat(ws, axis=1) @ gz if need[0] else None
-        gw = x @ gz.mT if any(need[1:n + 1]) else None  # (d, n): column i is dz/dwᵢ·g
-        gws = [gw[:, i:i + 1] if need[1 + i] else None for i in range(n)]
+        gx = xp.concat([w.mT for w in ws], axis=0).mT @ gz if need[0] else None
+        gw = gz @ x.mT if any(need[1:n + 1]) else None  # (n, d): row i is dz/dwᵢ·g, contiguous
+        gws = [gw[i:i + 1].mT if need[1 + i] else None for i in range(n)]  # (d, 1) views of whole rows
         gbs = [gz[i:i + 1] if need[1 + n + i] else None for i in range(n)]
         return (gx, *gws, *gbs)
 
