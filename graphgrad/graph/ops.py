@@ -147,11 +147,11 @@ def text_cross_entropy(logits, labels, name=None):
 
 
 # ---- the seed text's names ----------------------------------------------------------------------
-TEXT_NAMES = {
-    "Add": "add", "Dot": "dot", "MatMul": "matmul", "Multiply": "mul", "Logistic": "sigmoid", "ReLU": "relu",
-    "SoftMax": "text_softmax", "Reshape": "reshape", "Concat": "concatenate", "Vectorize": "vectorize",
-    "CrossEntropyWithSoftMax": "text_cross_entropy",
+PUBLIC.update(apply=apply, dot=dot, vectorize=vectorize)
+TEXT_NAMES = {  # SoftMax and CrossEntropyWithSoftMax also read the article's columns (text_* above)
+    "Add": PUBLIC["add"], "Dot": dot, "MatMul": PUBLIC["matmul"], "Multiply": PUBLIC["mul"],
+    "Logistic": PUBLIC["sigmoid"], "ReLU": PUBLIC["relu"], "SoftMax": text_softmax, "Reshape": PUBLIC["reshape"],
+    "Concat": PUBLIC["concatenate"], "Vectorize": vectorize, "CrossEntropyWithSoftMax": text_cross_entropy,
 }
-PUBLIC.update(apply=apply, dot=dot, vectorize=vectorize, text_softmax=text_softmax, text_cross_entropy=text_cross_entropy)
-for _text, _name in TEXT_NAMES.items():
-    _publish(_text, PUBLIC[_name])
+for _text, _f in TEXT_NAMES.items():
+    _publish(_text, _f)
