@@ -6,7 +6,6 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-import graphgrad as gg
 from graphgrad.book.common.functions import (
     cross_entropy_error, mean_squared_error, relu, relu_grad, sigmoid, sigmoid_grad, softmax, softmax_loss,
     step_function,

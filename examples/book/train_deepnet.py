@@ -5,8 +5,6 @@ Run: python examples/book/train_deepnet.py [--epochs 20] [--train-size 60000] [-
 """
 import argparse
 
-import numpy as np
-
 from graphgrad.book import DeepConvNet
 from graphgrad.book.common.trainer import Trainer
 from graphgrad.book.dataset.mnist import load_mnist
