@@ -10,6 +10,8 @@ from graphgrad.graph import (
     Adam, Add, CrossEntropyWithSoftMax, Dot, Graph, Logistic, ReLU, SoftMax, Variable, Vectorize,
 )
 
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # the listings' np.asmatrix
+
 
 def test_softmax_and_cross_entropy_over_a_column_print_the_articles_numbers():
     with Graph():

@@ -166,8 +166,8 @@ def test_what_is_not_supported_says_so():
         ms.trainer.DistTrainerRingAllReduce()
     with pytest.raises(NotImplementedError, match="Welding"):
         ms.ops.Welding()
-    with pytest.raises(NotImplementedError, match="metrics"):
-        ms.ops.metrics.Accuracy()
+    with pytest.raises(NotImplementedError, match="ROC is not supported"):
+        ms.ops.metrics.ROC()
 
 
 def test_convolve_and_max_pooling_map_onto_graphgrads_conv_ops():
@@ -183,3 +183,42 @@ def test_convolve_and_max_pooling_map_onto_graphgrads_conv_ops():
     pooled = ms.ops.MaxPooling(img, size=(3, 3), stride=(2, 2))
     ref = torch.nn.functional.max_pool2d(torch.tensor(np.asarray(img.value))[None, None], 3, 2, 1)[0, 0]
     np.testing.assert_allclose(pooled.forward(), ref.numpy())
+
+
+def build_logistic(graph):
+    x = ms.core.Variable(dim=(3, 1), init=False, trainable=False, name="x", graph=graph)
+    label = ms.core.Variable(dim=(1, 1), init=False, trainable=False, name="label", graph=graph)
+    w = ms.core.Variable(dim=(1, 3), init=True, trainable=True, name="w", graph=graph)
+    b = ms.core.Variable(dim=(1, 1), init=True, trainable=True, name="b", graph=graph)
+    output = ms.ops.Add(ms.ops.MatMul(w, x), b)
+    return x, label, ms.ops.Logistic(output), ms.ops.loss.LogLoss(ms.ops.Multiply(label, output))
+
+
+def test_simple_trainer_metrics_and_saver(tmp_path, capsys):
+    data = people(seed=2)
+    features = (data[:, :-1] - data[:, :-1].mean(axis=0)) / data[:, :-1].std(axis=0)
+    g = gg.graph.Graph()
+    x, label, predict, loss = build_logistic(g)
+    metrics = [ms.ops.metrics.Accuracy(predict, label), ms.ops.metrics.Precision(predict, label),
+               ms.ops.metrics.Recall(predict, label), ms.ops.metrics.F1Score(predict, label)]
+    trainer = ms.trainer.SimpleTrainer([x], label, loss, ms.optimizer.Adam(g, loss, 0.01), epoches=2, batch_size=16,
+                                       eval_on_train=True, metrics_ops=metrics, print_iteration_interval=100)
+    trainer.train_and_eval({"x": features}, data[:, -1], {"x": features}, data[:, -1])
+    out = capsys.readouterr().out
+    assert "[INIT] Variable weights init finished" in out and "- Epoch [2] train finished" in out
+    assert "-- iteration [99] finished" in out and "Epoch [2] evaluation metrics Accuracy: " in out
+    probs = []
+    for i in range(len(data)):
+        x.set_value(features[i].reshape(3, 1))
+        probs.append(float(predict.forward()[0, 0]))
+    pred, truth = np.where(np.array(probs) >= 0.5, 1, -1), data[:, -1]
+    tp = np.sum((pred == 1) & (truth == 1))
+    acc, prec, rec = np.mean(pred == truth), tp / np.sum(pred == 1), tp / np.sum(truth == 1)
+    np.testing.assert_allclose([m.value for m in metrics], [acc, prec, rec, 2 * prec * rec / (prec + rec)])
+    assert acc > 0.9
+    ms.trainer.Saver(str(tmp_path / "model")).save(graph=g)
+    g2 = gg.graph.Graph()
+    x2, _, predict2, _ = build_logistic(g2)
+    ms.trainer.Saver(str(tmp_path / "model")).load(to_graph=g2)
+    x2.set_value(features[0].reshape(3, 1))
+    assert float(predict2.forward()[0, 0]) == pytest.approx(probs[0], rel=1e-12)
