@@ -77,6 +77,9 @@ CASES = {
     "linear": (gg.linear, [u(4, 3), u(2, 3), u(2)]),
     "cross_entropy": (lambda a: gg.cross_entropy(a, like(a, LABELS)), [u(4, 3)]),
     "cross_entropy-soft": (lambda a, t: gg.cross_entropy(a, t), [u(4, 3), pos(4, 3)]),
+    "stacked_affine": (lambda x, w1, w2, b1, b2: gg.stacked_affine(x, [w1, w2], [b1, b2]),
+                       [u(3, 1), u(3, 1), u(3, 1), u(1, 1), u(1, 1)]),
+    "step": (gg.step, [apart(2, 3)]),
     "binary_cross_entropy_with_logits": (gg.binary_cross_entropy_with_logits, [u(2, 3), rng.uniform(0, 1, (2, 3))]),
 }
 

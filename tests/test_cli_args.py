@@ -108,7 +108,7 @@ def test_labels_out_of_range_are_refused_before_training(tmp_path, monkeypatch):
         t[-1] = 12
         write_idx(d / (IDX_NAMES[split][0] + ".gz"), np.zeros((n, 28, 28), np.uint8))
         write_idx(d / (IDX_NAMES[split][1] + ".gz"), t)
-    assert_refused(train_args(d, tmp_path / "run"), "the training labels must be 0-9; found 1 outside, e.g. 12")
+    assert_refused(train_args(d, tmp_path / "run"), "holds label 12 at index 39; labels must lie in 0..9")  # the IDX reader checks first
     assert not (tmp_path / "run" / "checkpoint.npz").exists()
 
 

@@ -1,16 +1,27 @@
 """The textbook's hand-driven layers (`forward`, then `backward(dout)`), as thin adapters over graphgrad's ops.
 
-Each adapter holds one graphgrad Function and calls its `forward`/`backward` directly on arrays:
-the derivative is written once, in `graphgrad.ops`, and serves both the engine and the book.
+Each adapter holds graphgrad Functions and calls their `forward`/`backward` directly on arrays
+(BatchNormalization, a composite, runs graphgrad's engine): every derivative is written once, in
+`graphgrad.ops`, and serves both the engine and the book. Layers keep the very parameter arrays
+they are given (`W`, `b`, `gamma`, `beta`) and read them at each forward, so in-place updates of a
+network's `params` (and the book's `layer.W = ...` reassignments) reach them.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.grad import grad as _grad
+from ..autograd.tensor import Tensor
+from ..nn.functional import batch_norm as _batch_norm
 from ..ops.activations import ReLU as _ReLUOp
 from ..ops.activations import Sigmoid as _SigmoidOp
+from ..ops.arithmetic import Mul as _MulOp
 from ..ops.linear import Linear as _LinearOp
 from ..ops.losses import SoftmaxCrossEntropy as _SoftmaxCrossEntropyOp
+from ..ops.reductions import Max as _MaxOp
+from .util import col2im, im2col
+
+__all__ = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution", "Pooling"]
 
 
 class Relu:
@@ -82,7 +93,9 @@ class Affine:
 class SoftmaxWithLoss:
     """Softmax + cross-entropy: `forward(x, t)` returns the mean loss; `backward()` returns (y - t) / N.
 
-    t may be one-hot rows or class numbers.
+    t may be one-hot rows, class numbers shaped (N,) or (N, 1), and a single sample x of shape
+    (C,) takes a one-hot t of shape (C,) or one class number; dx then has x's shape. For a single
+    sample the gradient is y - t (the book's listing divides it by C there).
     """
 
     def __init__(self):
@@ -90,19 +103,175 @@ class SoftmaxWithLoss:
         self.op = _SoftmaxCrossEntropyOp("mean")
         self.op.needs_input_grad = (True, False)  # the labels never need a gradient
         self.loss = self.t = None
+        self._single = False
 
     @property
     def y(self) -> np.ndarray:
-        """The softmax output of the last forward."""
-        return self.op.saved[1]  # (target, softmax)
+        """The softmax output of the last forward (shaped like its x)."""
+        y = self.op.saved[1]  # (target, softmax)
+        return y[0] if self._single else y
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> float:
         """The mean cross-entropy of softmax(x) against t, keeping y and t for backward."""
         self.t = t
-        self.loss = self.op.forward(x, np.asarray(t))
+        x, t = np.asarray(x), np.asarray(t)
+        self._single = x.ndim == 1
+        if self._single:
+            x = x.reshape(1, -1)
+            t = t.reshape(1, -1) if t.size == x.size else t.reshape(1)
+        elif t.ndim == 2 and t.shape[1] == 1 and x.shape[1] != 1:
+            t = t.reshape(-1)  # class numbers as a column
+        self.loss = self.op.forward(x, t)
         return self.loss
 
     def backward(self, dout=1) -> np.ndarray:
         """(y - t) / N, times dout."""
-        dx, _ = self.op.backward(np.asarray(dout, dtype=self.y.dtype))
+        dx, _ = self.op.backward(np.asarray(dout, dtype=self.op.saved[1].dtype))
+        return dx[0] if self._single else dx
+
+
+class Dropout:
+    """The book's dropout: training multiplies by a fresh 0/1 mask (each unit kept with probability
+    1 - dropout_ratio, drawn from np.random); testing scales by 1 - dropout_ratio. Backward: dout·mask.
+    """
+
+    def __init__(self, dropout_ratio: float = 0.5):
+        """The book's constructor arguments (see the class docstring)."""
+        if not 0 <= dropout_ratio < 1:
+            raise ValueError(f"Dropout: dropout_ratio must be in [0, 1), got {dropout_ratio}")
+        self.dropout_ratio = dropout_ratio
+        self.mask = None
+        self.op = _MulOp()
+        self.op.needs_input_grad = (True, False)
+
+    def forward(self, x: np.ndarray, train_flg: bool = True) -> np.ndarray:
+        """The forward pass on a batch, as the book's layer (keeping what backward needs)."""
+        if not train_flg:
+            return x * (1.0 - self.dropout_ratio)
+        self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+        return self.op.forward(x, self.mask.astype(x.dtype))
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dout -> dx; the parameters' gradients are kept as the book's attributes (dW, db, ...)."""
+        dx, _ = self.op.backward(dout)
         return dx
+
+
+class BatchNormalization:
+    """Batch normalisation of each feature: γ·(x - μ)/√(σ² + 1e-6) + β, with batch statistics when
+    training and the running ones (running = momentum·running + (1 - momentum)·batch, σ² biased) when not.
+
+    Images (N, C, H, W) are normalised per element of C·H·W, as in the book. The forward is graphgrad's
+    `batch_norm` on tensors and backward is the engine's; `dgamma`, `dbeta` hold the last gradients.
+    """
+
+    eps = 1e-6  # the book's 10e-7
+
+    def __init__(self, gamma: np.ndarray, beta: np.ndarray, momentum: float = 0.9, running_mean=None,
+                 running_var=None):
+        """The book's constructor arguments (see the class docstring)."""
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
+        self.running_mean, self.running_var = running_mean, running_var
+        self.input_shape = self.batch_size = None
+        self.dgamma = self.dbeta = None
+        self._graph = None
+
+    def forward(self, x: np.ndarray, train_flg: bool = True) -> np.ndarray:
+        """The forward pass on a batch, as the book's layer (keeping what backward needs)."""
+        self.input_shape = x.shape
+        x2 = x.reshape(x.shape[0], -1)
+        if x2.shape[1] != np.size(self.gamma):
+            raise ValueError(f"BatchNormalization: input of shape {x.shape} has {x2.shape[1]} features per sample "
+                             f"but gamma has {np.size(self.gamma)}")
+        if self.running_mean is None:
+            self.running_mean = np.zeros(x2.shape[1])
+            self.running_var = np.zeros(x2.shape[1])
+        xt = Tensor(x2, requires_grad=True)
+        gamma, beta = Tensor(self.gamma, requires_grad=True), Tensor(self.beta, requires_grad=True)
+        if train_flg:
+            self.batch_size = x2.shape[0]
+            out = _batch_norm(xt, None, None, gamma, beta, training=True, eps=self.eps)
+            m = self.momentum
+            self.running_mean = m * self.running_mean + (1 - m) * x2.mean(axis=0)
+            self.running_var = m * self.running_var + (1 - m) * x2.var(axis=0)
+        else:
+            out = _batch_norm(xt, self.running_mean, self.running_var, gamma, beta, training=False, eps=self.eps)
+        self._graph = (out, xt, gamma, beta)
+        return out.data.reshape(self.input_shape)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dout -> dx; the parameters' gradients are kept as the book's attributes (dW, db, ...)."""
+        out, xt, gamma, beta = self._graph
+        dx, dgamma, dbeta = _grad(out, (xt, gamma, beta), dout.reshape(out.shape))
+        self.dgamma, self.dbeta = dgamma.data, dbeta.data
+        return dx.data.reshape(self.input_shape)
+
+
+class Convolution:
+    """2-D convolution (cross-correlation) of (N, C, H, W) images with filters W (FN, C, FH, FW) and bias b (FN,).
+
+    The book's way: im2col turns the patches into rows, one Linear op multiplies them by the
+    flattened filters; backward is the Linear op's, with col2im folding the patch gradient back.
+    After backward, `dW` (W's shape) and `db` hold the gradients.
+    """
+
+    def __init__(self, W: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0):
+        """The book's constructor arguments (see the class docstring)."""
+        self.W, self.b, self.stride, self.pad = W, b, stride, pad
+        self.x = self.col = self.col_W = None
+        self.dW = self.db = None
+        self.op = _LinearOp()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The forward pass on a batch, as the book's layer (keeping what backward needs)."""
+        if x.ndim != 4 or x.shape[1] != self.W.shape[1]:
+            raise ValueError(f"Convolution: input of shape {x.shape} does not fit filters of shape {self.W.shape}; "
+                             f"expected (N, {self.W.shape[1]}, H, W)")
+        fn, _, fh, fw = self.W.shape
+        n = x.shape[0]
+        self.x = x
+        col = im2col(x, fh, fw, self.stride, self.pad)
+        self.col = col if col.dtype == self.W.dtype else col.astype(self.W.dtype)  # BLAS wants one dtype: 2x here
+        out_h = (x.shape[2] + 2 * self.pad - fh) // self.stride + 1
+        out_w = (x.shape[3] + 2 * self.pad - fw) // self.stride + 1
+        self.col_W = self.W.reshape(fn, -1).T  # the book's (C·FH·FW, FN) view
+        out = self.op.forward(self.col, self.col_W.T, self.b)  # Linear keeps weights as (out, in)
+        return out.reshape(n, out_h, out_w, fn).transpose(0, 3, 1, 2)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dout -> dx; the parameters' gradients are kept as the book's attributes (dW, db, ...)."""
+        fn, _, fh, fw = self.W.shape
+        dcol, dW, self.db = self.op.backward(dout.transpose(0, 2, 3, 1).reshape(-1, fn))
+        self.dW = dW.reshape(self.W.shape)
+        return col2im(dcol, self.x.shape, fh, fw, self.stride, self.pad)
+
+
+class Pooling:
+    """Max pooling over pool_h x pool_w windows of each channel: im2col, then the Max op over each window.
+
+    Backward is the Max op's (the gradient goes to the window's maximum, shared among exact ties),
+    folded back by col2im.
+    """
+
+    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0):
+        """The book's constructor arguments (see the class docstring)."""
+        self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
+        self.x = None
+        self.op = _MaxOp(axis=1)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The forward pass on a batch, as the book's layer (keeping what backward needs)."""
+        n, c, h, w = x.shape
+        out_h = (h + 2 * self.pad - self.pool_h) // self.stride + 1
+        out_w = (w + 2 * self.pad - self.pool_w) // self.stride + 1
+        self.x = x
+        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad).reshape(-1, self.pool_h * self.pool_w)
+        out = self.op.forward(col)
+        return out.reshape(n, out_h, out_w, c).transpose(0, 3, 1, 2)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dout -> dx; the parameters' gradients are kept as the book's attributes (dW, db, ...)."""
+        dwin = self.op.backward(dout.transpose(0, 2, 3, 1).reshape(-1))
+        c = self.x.shape[1]
+        dcol = dwin.reshape(-1, c * self.pool_h * self.pool_w)
+        return col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)

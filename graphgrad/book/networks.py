@@ -1,4 +1,4 @@
-"""The textbook's TwoLayerNet and MultiLayerNet, wired from the adapters in `book.layers`.
+"""The textbook's TwoLayerNet, MultiLayerNet and MultiLayerNetExtend, wired from the adapters in `book.layers`.
 
 `params` holds the book's arrays (W of shape (in, out)); the layers hold the same arrays, so
 `params[key] -= lr * grads[key]` trains the network, exactly as the book's loops do.
@@ -10,7 +10,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .gradient import numerical_gradient
-from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 
 
 def _randn(rng, shape: tuple, dtype) -> np.ndarray:
@@ -151,4 +151,61 @@ class MultiLayerNet(_BookNet):
             layer = self.layers[f"Affine{i}"]
             grads[f"W{i}"] = layer.dW + self.weight_decay_lambda * layer.W if self.weight_decay_lambda else layer.dW
             grads[f"b{i}"] = layer.db
+        return grads
+
+
+class MultiLayerNetExtend(MultiLayerNet):
+    """MultiLayerNet with the book's extensions: BatchNormalization after each hidden Affine
+    (use_batchnorm; parameters gamma{i}, beta{i}) and Dropout after each activation (use_dropout,
+    dropping dropout_ration of the units while training). `predict`/`loss` take train_flg.
+    """
+
+    def __init__(self, input_size: int, hidden_size_list: list[int], output_size: int, activation: str = "relu",
+                 weight_init_std="relu", weight_decay_lambda: float = 0.0, use_dropout: bool = False,
+                 dropout_ration: float = 0.5, use_batchnorm: bool = False, rng=None, dtype=np.float64):
+        """The book's constructor arguments (see the class docstring)."""
+        super().__init__(input_size, hidden_size_list, output_size, activation, weight_init_std,
+                         weight_decay_lambda, rng, dtype)
+        self.use_dropout, self.use_batchnorm = use_dropout, use_batchnorm
+        plain, self.layers = self.layers, OrderedDict()
+        for i in range(1, self.hidden_layer_num + 1):
+            self.layers[f"Affine{i}"] = plain[f"Affine{i}"]
+            if use_batchnorm:
+                width = self.hidden_size_list[i - 1]
+                self.params[f"gamma{i}"] = np.ones(width, dtype=dtype)
+                self.params[f"beta{i}"] = np.zeros(width, dtype=dtype)
+                self.layers[f"BatchNorm{i}"] = BatchNormalization(self.params[f"gamma{i}"], self.params[f"beta{i}"])
+            self.layers[f"Activation_function{i}"] = plain[f"Activation_function{i}"]
+            if use_dropout:
+                self.layers[f"Dropout{i}"] = Dropout(dropout_ration)
+        last = f"Affine{self.hidden_layer_num + 1}"
+        self.layers[last] = plain[last]
+
+    def predict(self, x: np.ndarray, train_flg: bool = False) -> np.ndarray:
+        """Scores for each row of x; train_flg selects dropout masks and batch statistics."""
+        for layer in self.layers.values():
+            x = layer.forward(x, train_flg) if isinstance(layer, (Dropout, BatchNormalization)) else layer.forward(x)
+        return x
+
+    def loss(self, x: np.ndarray, t: np.ndarray, train_flg: bool = False) -> float:
+        """Softmax cross-entropy plus the weight-decay penalty."""
+        return self.last_layer.forward(self.predict(x, train_flg), t) + self._penalty()
+
+    def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict:
+        """Central-difference gradients of the training-mode loss, for every parameter."""
+        loss_w = lambda _: self.loss(x, t, train_flg=True)  # noqa: E731 - the book's idiom
+        return {key: numerical_gradient(loss_w, param) for key, param in self.params.items()}
+
+    def gradient(self, x: np.ndarray, t: np.ndarray) -> dict:
+        """Backpropagated gradients of the training-mode loss: W, b (with weight decay), gamma, beta."""
+        self.loss(x, t, train_flg=True)
+        self._backprop()
+        grads = {}
+        for i in range(1, self.hidden_layer_num + 2):
+            layer = self.layers[f"Affine{i}"]
+            grads[f"W{i}"] = layer.dW + self.weight_decay_lambda * layer.W if self.weight_decay_lambda else layer.dW
+            grads[f"b{i}"] = layer.db
+            if self.use_batchnorm and i <= self.hidden_layer_num:
+                norm = self.layers[f"BatchNorm{i}"]
+                grads[f"gamma{i}"], grads[f"beta{i}"] = norm.dgamma, norm.dbeta
         return grads

@@ -127,6 +127,21 @@ class Graph:
             lines.append(f"  {n.name:<{width}}  {n.op_name:<20} <- {parents:<30} {shape}")
         return "\n".join(lines)
 
+    def draw(self, path="graph.html", target=None, **options):
+        """Picture the graph through graphgrad.viz: `.html` (the explorer, needs nothing), `.svg`/`.png`/`.pdf`
+        (Graphviz). `target` defaults to the last node nothing else uses (the loss). Returns the path."""
+        from .. import viz
+
+        if target is None:
+            sinks = [n for n in self.nodes if not n.children and n.parents]
+            if not sinks:
+                raise ValueError("draw: the graph has no operation to draw; build one first")
+            target = sinks[-1]
+        if str(path).lower().endswith(".html"):
+            viz.to_html(target, path, **options)
+            return path
+        return viz.render(target, path, **options)
+
     def __repr__(self) -> str:
         return f"<Graph: {len(self.nodes)} nodes>"
 

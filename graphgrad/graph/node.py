@@ -21,6 +21,7 @@ class Node:
 
     __array_ufunc__ = None  # `ndarray op node` defers to the node's reflected operator
     op_name = "Node"
+    matrix_api = False  # the article's column-vector API: `value` is an np.matrix (see Variable)
     _value = None
     _tensor = None  # the value as a Tensor: an Operation's is recorded by the eager engine
     _jacobi = None
@@ -38,8 +39,15 @@ class Node:
     # ---- values -----------------------------------------------------------------------
     @property
     def value(self) -> np.ndarray | None:
-        """The node's current value, or None when it has not been computed since its inputs changed."""
-        return self._value
+        """The node's current value, or None when it has not been computed since its inputs changed.
+
+        In the article's column-vector API (`matrix_api`) it is an np.matrix view, as the article's
+        framework returns (`.A1`, `[0, 0]`, `*` as the matrix product); the graph computes on ndarrays.
+        """
+        v = self._value
+        if self.matrix_api and v is not None and v.ndim <= 2:
+            return (v if v.ndim == 2 else v.reshape(1, -1)).view(np.matrix)  # a view: no copy, no deprecation warning
+        return v
 
     @property
     def shape(self) -> tuple | None:
@@ -95,8 +103,11 @@ class Variable(Node):
     """A leaf: an input or a parameter. `set_value` gives it a value; trainable ones are optimised.
 
     `shape` may hold None for a size that changes between runs (the batch axis, e.g. (None, 784)).
-    `init=True` fills it with N(0, 0.001²) noise as the seed text does (every None counted as 1);
-    an array gives the initial value directly.
+    An int n declares a column vector n x 1: the article's column-vector API, whose nodes show
+    their values as np.matrix and whose text ops (Dot, Vectorize, SoftMax,
+    CrossEntropyWithSoftMax) work on columns (see graphgrad.graph.ops). `init=True` fills it with
+    N(0, 0.001²) noise as the seed text does (every None counted as 1); an array gives the initial
+    value directly.
     """
 
     op_name = "Variable"
@@ -105,7 +116,8 @@ class Variable(Node):
     def __init__(self, shape, init=False, trainable: bool = True, name: str | None = None,
                  graph: Graph | None = None, rng: np.random.Generator | int | None = None,
                  dtype="float32"):
-        self.declared_shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self.matrix_api = isinstance(shape, (int, np.integer))
+        self.declared_shape = (int(shape), 1) if self.matrix_api else tuple(shape)
         self.trainable = trainable
         super().__init__(name=name, graph=graph)
         if init is True:
@@ -161,6 +173,7 @@ class Constant(Variable):
         if arr.dtype == object:
             raise TypeError(f"Constant: {type(value).__name__} is not numeric data")
         super().__init__(arr.shape, init=arr, trainable=False, name=name, graph=graph)
+        self.matrix_api = False  # a constant follows the nodes it is combined with
 
 
 class Operation(Node):
@@ -177,6 +190,8 @@ class Operation(Node):
             raise TypeError(f"Operation: expected a graphgrad Function (or subclass), got {function!r}")
         self.config = self.function.config()
         self.op_name = self.function_class.__name__
+        computed = [p for p in parents if not isinstance(p, Constant)]
+        self.matrix_api = bool(computed) and all(p.matrix_api for p in computed)  # mixed with batch nodes: batch
         if name is None:
             name = pending_name.pop() if pending_name else None
         super().__init__(*parents, name=name, graph=graph)

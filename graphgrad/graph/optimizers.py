@@ -17,7 +17,7 @@ import numpy as np
 from ..optim import updates
 from .backprop import gradients
 from .graph import Graph
-from .node import Node, Variable, _invalidate_children
+from .node import Node, Variable
 
 
 class Optimizer:
@@ -43,9 +43,15 @@ class Optimizer:
 
     def one_step(self) -> None:
         """Forward for the current values and add the target's gradient for each trainable variable."""
+        acc = self.acc_gradient
         for i, g in enumerate(gradients(self.target, self.variables)):
-            prev = self.acc_gradient[i]
-            self.acc_gradient[i] = g if prev is None else prev + g
+            prev = acc[i]
+            if prev is None:
+                acc[i] = g
+            elif self.acc_no == 1:
+                acc[i] = prev + g  # a fresh array: the first step's may be the engine's (or a view of it)
+            else:
+                prev += g  # our own array since the second step: add in place, no allocation
         self.acc_no += 1
         if self.batch_size is not None and self.acc_no >= self.batch_size:
             self.update()
@@ -68,11 +74,13 @@ class Optimizer:
         else:
             n = self.acc_no  # rules only read the gradient, so a single step's array is used as is
             grads = [g if g is None or n == 1 else g / n for g in self.acc_gradient]
+        changed = []
         for var, g, state in zip(self.variables, grads, self.states):
             if g is None:
                 continue
             self.rule(var._value, g, state)
-            _invalidate_children(var)  # the value changed in place: what was computed from it is stale
+            changed.append(var)
+        _invalidate_downstream(changed)  # the values changed in place: what was computed from them is stale
         self.graph.value_version += 1
         self.acc_gradient = [None] * len(self.variables)
         self.acc_no = 0
@@ -89,6 +97,18 @@ class Optimizer:
             f"{type(self).__name__}: {getattr(variable, 'name', variable)!r} is not a trainable variable "
             f"that the target depends on"
         )
+
+
+def _invalidate_downstream(variables: list) -> None:
+    """Forget every value computed from any of `variables`: one walk for all (the article's network has
+    200 Variables whose descendants overlap), not one per variable."""
+    seen, stack = set(), [c for v in variables for c in v.children]
+    while stack:
+        n = stack.pop()
+        if id(n) not in seen:
+            seen.add(id(n))
+            n._value = None
+            stack.extend(n.children)
 
 
 class GradientDescent(Optimizer):
