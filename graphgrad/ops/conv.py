@@ -164,6 +164,13 @@ def face_y(xp, x, w, g: Geometry, col=None, bias=None):
 
 def face_x(xp, y, w, g: Geometry, like=None):
     """The adjoint in x (conv_transpose2d): x (N, C, H, W) from y (N, O, OH, OW) and w (O, C/groups, kh, kw)."""
+    reach = [d * (k - 1) for k, d in zip(g.kernel, g.dilation)]
+    if g.stride == (1, 1) and all(lo <= r and hi <= r for (lo, hi), r in zip(g.pads, reach)):
+        # Stride 1: the adjoint is the convolution of y with the flipped, transposed kernel; its patch
+        # matrix and a GEMM over O·kh·kw cost less than a GEMM over O and col2im's strided adds.
+        full = Geometry(g.out, g.size, g.kernel, (1, 1), tuple((r - lo, r - hi) for (lo, hi), r in zip(g.pads, reach)),
+                        g.dilation, g.groups)
+        return face_y(xp, y, flipped(xp, w, g.groups), full)
     groups, o = g.groups, w.shape[0]
     rows = _rows_of(xp, y)
     wm = xp.reshape(w, (o, -1))
@@ -173,6 +180,14 @@ def face_x(xp, y, w, g: Geometry, like=None):
         wg = xp.permute_dims(xp.reshape(wm, (groups, o // groups, -1)), (0, 2, 1))
         col = xp.reshape(xp.matmul(wg, xp.reshape(rows, (groups, o // groups, -1))), (-1, rows.shape[-1]))
     return col2im(xp, col, g, y.shape[0], w.shape[1] * groups, y if like is None else like)
+
+
+def flipped(xp, w, groups: int):
+    """w (O, C/groups, kh, kw) as the kernel of its adjoint convolution: (C, O/groups, kh, kw), rotated 180 degrees."""
+    o, cg, kh, kw = w.shape
+    wg = xp.permute_dims(xp.reshape(w, (groups, o // groups, cg, kh, kw)), (0, 2, 1, 3, 4))
+    wg = xp.reshape(wg, (groups * cg, o // groups, kh, kw))
+    return wg[:, :, ::-1, ::-1] if type(wg) is np.ndarray else xp.flip(wg, axis=(2, 3))
 
 
 def face_w(xp, x, y, g: Geometry, col=None):
@@ -189,6 +204,7 @@ def face_w(xp, x, y, g: Geometry, col=None):
     return xp.reshape(wm, (o, c // groups) + tuple(g.kernel))
 
 
+KEEP_PATCHES_BYTES = 16 << 20
 FACES = {"y": face_y, "x": face_x, "w": face_w}
 
 
@@ -280,7 +296,9 @@ class Conv2d(Function):
         xp = self.xp
         x2, w2 = _to_2d(xp, x, n), _to_2d(xp, weight, n)
         col = im2col(xp, x2, self.geometry)
-        self.save_for_backward(x, weight, col)
+        # Keep the patch matrix for the weight gradient when it is small (a first layer's usually is);
+        # a large one is rebuilt in backward, so a deep network's memory stays that of its activations.
+        self.save_for_backward(x, weight, col if col.size * col.dtype.itemsize <= KEEP_PATCHES_BYTES else None)
         return _from_2d(xp, face_y(xp, x2, w2, self.geometry, col, bias), n)
 
     def backward(self, gy):
@@ -294,7 +312,7 @@ class Conv2d(Function):
             if getattr(xp, "differentiable", False):
                 gw = face(xp, "w", g, _to_2d(xp, x, n), g2)
             else:
-                gw = face_w(xp, x, g2, g, col)
+                gw = face_w(xp, _to_2d(xp, x, n), g2, g, col)
             gw = xp.reshape(gw, tuple(w.shape))
         if not self.has_bias:
             return gx, gw

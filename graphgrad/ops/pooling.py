@@ -67,6 +67,11 @@ def offsets(g: Geometry):
                                slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
+def channel_major(a) -> bool:
+    """True for an (N, C, ...) NumPy array stored as (C, N, ...)."""
+    return a.ndim > 1 and a.shape[0] > 1 and a.shape[1] > 1 and a.strides[1] > a.strides[0]
+
+
 def overlapping(g: Geometry) -> bool:
     """True when neighbouring windows share input positions."""
     return any(s < d * (k - 1) + 1 for k, s, d in zip(g.kernel, g.stride, g.dilation))
@@ -158,6 +163,41 @@ def _raw(a):
     return a.data if hasattr(a, "creator") else a
 
 
+def _scan(xp, win, g: Geometry):
+    """Each window's maximum and the offset of its first maximum; a NaN wins and propagates (as in PyTorch)."""
+    best = win[..., 0, 0]
+    winner = xp.zeros(tuple(best.shape), dtype=xp.int64, like=best)
+    for k in range(1, math.prod(g.kernel)):
+        v = win[..., k // g.kernel[1], k % g.kernel[1]]
+        better = (v > best) | (v != v)
+        best, winner = xp.where(better, v, best), xp.where(better, k, winner)
+    return best, winner
+
+
+def _scan_numpy(x, win, g: Geometry):
+    """_scan in place, every temporary in the input's memory order (mixed orders cost 3-10x here).
+
+    A NaN's value propagates through np.maximum; its position is found by a second, exact scan.
+    """
+    best = win[..., 0, 0].copy(order="K")
+    if not (win.strides[0] and win.strides[1]):  # a broadcast input: give the scan ordinary arrays
+        best = np.ascontiguousarray(best)
+    winner = np.zeros_like(best, dtype=np.int8 if math.prod(g.kernel) < 128 else np.int64)
+    better, step = np.empty_like(best, dtype=bool), np.empty_like(winner)
+    for k in range(1, math.prod(g.kernel)):
+        v = win[..., k // g.kernel[1], k % g.kernel[1]]
+        np.greater(v, best, out=better)
+        np.maximum(best, v, out=best)
+        # winner = where(better, k, winner), as arithmetic: a masked copy branches per element (10x slower)
+        np.subtract(k, winner, out=step)
+        step *= better
+        winner += step
+    if np.isnan(x.sum()):  # some NaN (rare): scan again with the NaN rule
+        best, winner = _scan(namespace(win), win, g)
+        winner = winner.astype(np.int8 if math.prod(g.kernel) < 128 else np.int64)
+    return best, winner
+
+
 class MaxPool2d(Function):
     """y = the maximum of each window of x (N, C, H, W) (PyTorch's max_pool2d; -inf padding).
 
@@ -179,23 +219,10 @@ class MaxPool2d(Function):
         x2 = _lift(xp, x, n)
         win = xp.windows(padded(xp, x2, g, -math.inf), (2, 3), g.kernel, g.stride, g.dilation)
         win = win[:, :, :g.out[0], :g.out[1]]
-        first = win[..., 0, 0]
-        if type(first) is np.ndarray:
-            best = first.copy(order="K")
-            winner = np.zeros(best.shape, dtype=np.int8 if math.prod(g.kernel) < 128 else np.int64)
-            better = np.empty(best.shape, dtype=bool)
-            for k in range(1, math.prod(g.kernel)):
-                v = win[..., k // g.kernel[1], k % g.kernel[1]]
-                np.greater(v, best, out=better)
-                better |= np.isnan(v)  # NaN wins and propagates, as in PyTorch
-                np.copyto(best, v, where=better)
-                np.copyto(winner, k, where=better)
+        if type(win) is np.ndarray:
+            best, winner = _scan_numpy(x2, win, g)
         else:
-            best, winner = first, xp.zeros(tuple(first.shape), dtype=xp.int64, like=first)
-            for k in range(1, math.prod(g.kernel)):
-                v = win[..., k // g.kernel[1], k % g.kernel[1]]
-                better = (v > best) | (v != v)
-                best, winner = xp.where(better, v, best), xp.where(better, k, winner)
+            best, winner = _scan(xp, win, g)
         self.save_for_backward(winner)
         if self.return_indices:
             self.indices = _lower(xp, flat_indices(xp, winner, g), n)
@@ -215,14 +242,18 @@ class MaxPool2d(Function):
             index = flat_indices(namespace(winner), winner, g)
             shape = tuple(g2.shape[:2]) + g.size
             return _lower(xp, scatter_flat(xp, shape, index, g2), n)
-        out = channel_major_zeros(xp, tuple(g2.shape[:2]) + g.padded, g2)
+        share = np.empty_like(winner, dtype=g2.dtype)  # gy in the winners' memory order: no mixed-order passes
+        share[...] = g2
+        shape = tuple(g2.shape[:2]) + g.padded
+        out = channel_major_zeros(xp, shape, g2) if channel_major(winner) else np.zeros(shape, dtype=g2.dtype)
         add = overlapping(g)
+        hit = np.empty_like(winner, dtype=bool)
         for k, index in offsets(g):
-            hit = winner == k
+            np.equal(winner, k, out=hit)
             if add:
-                out[index] += g2 * hit
+                out[index] += share * hit
             else:
-                np.multiply(g2, hit, out=out[index])
+                np.multiply(share, hit, out=out[index])
         return _lower(xp, crop(out, g), n)
 
 
