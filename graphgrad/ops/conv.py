@@ -165,7 +165,8 @@ def face_y(xp, x, w, g: Geometry, col=None, bias=None):
 def face_x(xp, y, w, g: Geometry, like=None):
     """The adjoint in x (conv_transpose2d): x (N, C, H, W) from y (N, O, OH, OW) and w (O, C/groups, kh, kw)."""
     reach = [d * (k - 1) for k, d in zip(g.kernel, g.dilation)]
-    if g.stride == (1, 1) and all(lo <= r and hi <= r for (lo, hi), r in zip(g.pads, reach)):
+    exact = all(p - r == o - 1 for p, r, o in zip(g.padded, reach, g.out))  # no input row left unread
+    if g.stride == (1, 1) and exact and all(lo <= r and hi <= r for (lo, hi), r in zip(g.pads, reach)):
         # Stride 1: the adjoint is the convolution of y with the flipped, transposed kernel; its patch
         # matrix and a GEMM over O·kh·kw cost less than a GEMM over O and col2im's strided adds.
         full = Geometry(g.out, g.size, g.kernel, (1, 1), tuple((r - lo, r - hi) for (lo, hi), r in zip(g.pads, reach)),
