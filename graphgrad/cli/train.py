@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..train.models import CNN_MODELS
 from . import UsageError
 
-MODELS = ("twolayer", "mlp")
+MODELS = ("twolayer", "mlp", *CNN_MODELS)
 OPTIMIZERS = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001}
 N_IN, N_OUT = 784, 10
 
@@ -22,7 +23,8 @@ def register(subparsers) -> None:
     """Add the `train` and `eval` sub-commands."""
     p = subparsers.add_parser("train", help="train an MNIST classifier",
                               description="Train an MNIST classifier; results go to --out.")
-    p.add_argument("--model", default="twolayer", help="twolayer (the textbook's 784-50-10) or mlp")
+    p.add_argument("--model", default="twolayer",
+                   help="twolayer (the textbook's 784-50-10), mlp, cnn (SimpleConvNet) or deepcnn (DeepConvNet)")
     p.add_argument("--hidden", default="256,256", help="hidden sizes of --model mlp, e.g. 256,256")
     p.add_argument("--optimizer", default="sgd", help="|".join(OPTIMIZERS))
     p.add_argument("--lr", type=float, help="learning rate (default: sgd 0.1, momentum 0.01, adam 0.001, ...)")
@@ -58,6 +60,8 @@ def build_model(meta: dict):
     """The network a run's settings describe: Linear/ReLU layers of sizes meta['architecture']."""
     from .. import nn
 
+    if meta["model"] in CNN_MODELS:
+        return CNN_MODELS[meta["model"]][0](meta["seed"], meta["dtype"])
     sizes, dtype = meta["architecture"], np.dtype(meta["dtype"])
     rng = np.random.default_rng(meta["seed"])
     layers = []
@@ -105,7 +109,9 @@ def settings_from_args(args) -> dict:
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise UsageError(f"--{flag} must be at least 1, got {value}")
-    if args.model == "twolayer":
+    if args.model in CNN_MODELS:
+        hidden = CNN_MODELS[args.model][1][:-1]
+    elif args.model == "twolayer":
         hidden = [50]
     else:
         try:
