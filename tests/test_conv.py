@@ -196,3 +196,15 @@ def test_conv_layers_match_torch_layers():
     conv1 = nn.Conv1d(4, 2, 3, padding="same", bias=False)
     expected = F.conv1d(torch.tensor(x[:, :, 0]), torch.tensor(conv1.weight.data), padding="same").numpy()
     np.testing.assert_allclose(conv1(gg.tensor(x[:, :, 0])).data, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("size, stride, dilation", [((2, 3), (1, 2), (2, 1)), ((1, 1), (3, 1), (1, 1))])
+def test_windows_by_slicing_equal_the_strided_view(size, stride, dilation):
+    from graphgrad.backend.namespaces import GenericOps, NumpyOps
+
+    x = np.arange(2 * 3 * 7 * 6, dtype=np.float64).reshape(2, 3, 7, 6)
+    view = NumpyOps.windows(x, (2, 3), size, stride, dilation)
+    assert not view.flags.writeable and np.shares_memory(view, x)
+    np.testing.assert_array_equal(GenericOps(np).windows(x, (2, 3), size, stride, dilation), view)
+    i, j, a, b = 1, 0, size[0] - 1, size[1] - 1
+    assert view[1, 2, i, j, a, b] == x[1, 2, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]]

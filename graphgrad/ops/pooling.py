@@ -77,6 +77,12 @@ def overlapping(g: Geometry) -> bool:
     return any(s < d * (k - 1) + 1 for k, s, d in zip(g.kernel, g.stride, g.dilation))
 
 
+def tiles(g: Geometry) -> bool:
+    """True when the windows cover the unpadded input exactly once (2x2 windows, stride 2, even sizes)."""
+    return (not any(lo or hi for lo, hi in g.pads) and g.dilation == (1,) * len(g.kernel)
+            and g.stride == g.kernel and all(o * k == n for o, k, n in zip(g.out, g.kernel, g.size)))
+
+
 def crop(x, g: Geometry):
     (top, _), (left, _) = g.pads
     return x[:, :, top:top + g.size[0], left:left + g.size[1]]
@@ -245,7 +251,11 @@ class MaxPool2d(Function):
         share = np.empty_like(winner, dtype=g2.dtype)  # gy in the winners' memory order: no mixed-order passes
         share[...] = g2
         shape = tuple(g2.shape[:2]) + g.padded
-        out = channel_major_zeros(xp, shape, g2) if channel_major(winner) else np.zeros(shape, dtype=g2.dtype)
+        make = np.empty if tiles(g) else np.zeros  # windows that tile the input write every element once
+        if channel_major(winner):
+            out = make((shape[1], shape[0]) + shape[2:], dtype=g2.dtype).swapaxes(0, 1)
+        else:
+            out = make(shape, dtype=g2.dtype)
         add = overlapping(g)
         hit = np.empty_like(winner, dtype=bool)
         for k, index in offsets(g):
