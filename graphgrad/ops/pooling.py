@@ -180,7 +180,7 @@ def _scan(xp, win, g: Geometry):
     return best, winner
 
 
-def _scan_numpy(x, win, g: Geometry):
+def _scan_numpy(win, g: Geometry):
     """_scan in place, every temporary in the input's memory order (mixed orders cost 3-10x here).
 
     A NaN's value propagates through np.maximum; its position is found by a second, exact scan.
@@ -198,7 +198,7 @@ def _scan_numpy(x, win, g: Geometry):
         np.subtract(k, winner, out=step)
         step *= better
         winner += step
-    if np.isnan(x.sum()):  # some NaN (rare): scan again with the NaN rule
+    if np.isnan(best.sum()):  # np.maximum propagated some NaN (rare): find its position with the NaN rule
         best, winner = _scan(namespace(win), win, g)
         winner = winner.astype(np.int8 if math.prod(g.kernel) < 128 else np.int64)
     return best, winner
@@ -226,7 +226,7 @@ class MaxPool2d(Function):
         win = xp.windows(padded(xp, x2, g, -math.inf), (2, 3), g.kernel, g.stride, g.dilation)
         win = win[:, :, :g.out[0], :g.out[1]]
         if type(win) is np.ndarray:
-            best, winner = _scan_numpy(x2, win, g)
+            best, winner = _scan_numpy(win, g)
         else:
             best, winner = _scan(xp, win, g)
         self.save_for_backward(winner)
