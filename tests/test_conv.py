@@ -91,7 +91,7 @@ def test_conv_transpose2d_matches_torch_to_second_order(cfg, extra):
     rng = np.random.default_rng(1)
     padding = (0, 0) if isinstance(cfg["padding"], str) else cfg["padding"]
     output_padding = tuple(min(extra, max(s, d) - 1) for s, d in zip(cfg["stride"], cfg["dilation"]))
-    size = tuple(max(n, 1 + p) for n, p in zip(cfg["size"], padding))  # a non-empty output
+    size = tuple(max(n, 1 - (-2 * p // st)) for n, p, st in zip(cfg["size"], padding, cfg["stride"]))  # output >= 1
     x = rng.standard_normal((cfg["n"], cfg["c"]) + size)
     w = rng.standard_normal((cfg["c"], cfg["o"] // cfg["groups"]) + cfg["kernel"])
     arrays = [x, w] + ([rng.standard_normal(cfg["o"])] if cfg["bias"] else [])
@@ -160,6 +160,8 @@ def test_small_cnn_gradcheck():
     (lambda: gg.conv_transpose2d(np.zeros((1, 2, 4, 4)), np.zeros((2, 1, 3, 3)), stride=2, output_padding=2),
      "output_padding"),
     (lambda: gg.fold(np.zeros((1, 5, 4)), (3, 3), 2), "fold: input of shape"),
+    (lambda: gg.conv_transpose2d(np.zeros((1, 1, 1, 2)), np.zeros((1, 1, 1, 1)), padding=(0, 1)),
+     r"conv_transpose2d: .*gives an empty output \(1, 0\)"),
 ])
 def test_bad_input_names_the_op_shapes_and_parameter(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
