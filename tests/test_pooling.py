@@ -32,18 +32,26 @@ def _distinct(shape, seed=0):
     return np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 3.0
 
 
+def _max_pool_case(ours, theirs, cfg, return_indices):
+    """Compare with PyTorch; where a dilated window reads only padding (PyTorch gives -inf), ours must refuse."""
+    x = _distinct(cfg.pop("shape"))
+    if np.isinf(theirs(torch.tensor(x), **cfg).numpy()).any():
+        with pytest.raises(ValueError, match="reads only padding"):
+            ours(gg.tensor(x), **cfg)
+        return
+    compare_with_torch(ours, theirs, [x], return_indices=return_indices, **cfg)
+
+
 @FEW
 @given(cfg=pool_configs(), return_indices=st.booleans())
 def test_max_pool2d_matches_torch(cfg, return_indices):
-    shape = cfg.pop("shape")
-    compare_with_torch(gg.max_pool2d, F.max_pool2d, [_distinct(shape)], return_indices=return_indices, **cfg)
+    _max_pool_case(gg.max_pool2d, F.max_pool2d, cfg, return_indices)
 
 
 @FEW
 @given(cfg=pool_configs(spatial=1), return_indices=st.booleans())
 def test_max_pool1d_matches_torch(cfg, return_indices):
-    shape = cfg.pop("shape")
-    compare_with_torch(gg.max_pool1d, F.max_pool1d, [_distinct(shape)], return_indices=return_indices, **cfg)
+    _max_pool_case(gg.max_pool1d, F.max_pool1d, cfg, return_indices)
 
 
 @FEW
@@ -101,6 +109,7 @@ def test_pooling_gradients_match_central_differences():
     (lambda: gg.max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=-1), "max_pool2d: padding must be at least 0"),
     (lambda: gg.max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2), "at most half the kernel size"),
     (lambda: gg.avg_pool1d(np.zeros((1, 1, 4, 4)), 2), "avg_pool1d: expected a 3-D input"),
+    (lambda: gg.max_pool1d(np.zeros((1, 1, 1)), 2, padding=1, dilation=2), "some window .* reads only padding"),
     (lambda: gg.pad(np.zeros((1, 1, 3, 3)), (3, 3), mode="reflect"), "must be smaller than the axis"),
     (lambda: gg.pad(np.zeros((1, 1, 3, 3)), (-1, 1)), "negative padding"),
     (lambda: gg.pad(np.zeros((1, 1, 3, 3)), (1, 1), mode="wrap"), "mode must be one of"),

@@ -39,6 +39,11 @@ def pool_geometry(op: str, x, spatial: int, kernel_size, stride, padding, dilati
         raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
     size = tuple(x.shape[2:])
     out = tuple(pool_size(op, n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(size, k, s, p, d))
+    for n, o, ki, si, pi, di in zip(size, out, k, s, p, d):
+        reads = np.arange(o)[:, None] * si - pi + np.arange(ki)[None, :] * di
+        if not ((reads >= 0) & (reads < n)).any(axis=1).all():
+            raise ValueError(f"{op}: with kernel size {k}, stride {s}, padding {p} and dilation {d} some window over "
+                             f"the input {size} reads only padding; use less padding or dilation")
     # right padding: what the last window reaches beyond the input (ceil_mode), at least nothing
     pads = tuple((pi, max(0, (o - 1) * si + di * (ki - 1) + 1 - n - pi)) for n, o, ki, si, pi, di in zip(size, out, k, s, p, d))
     if spatial == 1:
