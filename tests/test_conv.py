@@ -112,7 +112,7 @@ def test_conv2d_float32_and_a_typical_layer():
 
 @FEW
 @given(kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)), stride=st.integers(1, 2),
-       padding=st.integers(0, 1), dilation=st.integers(1, 2), size=st.tuples(st.integers(3, 6), st.integers(3, 6)))
+       padding=st.integers(0, 1), dilation=st.integers(1, 2), size=st.tuples(st.integers(5, 7), st.integers(5, 7)))
 def test_unfold_and_fold_match_torch(kernel, stride, padding, dilation, size):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 3) + size)
