@@ -77,11 +77,35 @@ CASES = {
     "linear": (gg.linear, [u(4, 3), u(2, 3), u(2)]),
     "cross_entropy": (lambda a: gg.cross_entropy(a, like(a, LABELS)), [u(4, 3)]),
     "cross_entropy-soft": (lambda a, t: gg.cross_entropy(a, t), [u(4, 3), pos(4, 3)]),
+    "conv1d": (lambda x, w: gg.conv1d(x, w, padding=1), [u(1, 2, 5), u(3, 2, 3)]),
+    "conv2d": (lambda x, w, b: gg.conv2d(x, w, b, stride=2, padding=1), [u(1, 2, 5, 5), u(3, 2, 3, 3), u(3)]),
+    "conv_transpose2d": (lambda x, w: gg.conv_transpose2d(x, w, stride=2), [u(1, 2, 3, 3), u(2, 3, 2, 2)]),
+    "max_pool1d": (lambda x: gg.max_pool1d(x, 2), [apart(1, 2, 6)]),
+    "max_pool2d": (lambda x: gg.max_pool2d(x, 2), [apart(1, 2, 4, 4)]),
+    "avg_pool1d": (lambda x: gg.avg_pool1d(x, 2), [u(1, 2, 6)]),
+    "avg_pool2d": (lambda x: gg.avg_pool2d(x, 2, padding=1), [u(1, 2, 4, 4)]),
+    "adaptive_avg_pool2d": (lambda x: gg.adaptive_avg_pool2d(x, 2), [u(1, 2, 5, 5)]),
+    "adaptive_max_pool2d": (lambda x: gg.adaptive_max_pool2d(x, 2), [apart(1, 2, 5, 5)]),
+    "pad": (lambda x: gg.pad(x, (1, 2, 0, 1), mode="reflect"), [u(1, 2, 3, 4)]),
+    "unfold": (lambda x: gg.unfold(x, 2), [u(1, 2, 3, 3)]),
+    "fold": (lambda x: gg.fold(x, (3, 3), 2), [u(1, 8, 4)]),
+    "flatten": (lambda x: gg.flatten(x, 1), [u(2, 3, 2)]),
     "stacked_affine": (lambda x, w1, w2, b1, b2: gg.stacked_affine(x, [w1, w2], [b1, b2]),
                        [u(3, 1), u(3, 1), u(3, 1), u(1, 1), u(1, 1)]),
     "step": (gg.step, [apart(2, 3)]),
     "binary_cross_entropy_with_logits": (gg.binary_cross_entropy_with_logits, [u(2, 3), rng.uniform(0, 1, (2, 3))]),
 }
+
+
+# Known not yet neutral (found by this suite; the convolution ops index their window views the NumPy
+# way): xfail(strict=True), so each entry must be removed the day its op passes here.
+NOT_YET_NEUTRAL = {"adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d",
+                   "fold", "max_pool1d", "max_pool2d", "pad", "unfold"}
+
+
+def _case_params():
+    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="not yet array-library neutral"))
+            if name in NOT_YET_NEUTRAL else name for name in sorted(CASES)]
 
 
 def to_device(a: np.ndarray):
@@ -109,7 +133,7 @@ def _value_and_grads(fn, arrays, seed):
     return out, xs
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", _case_params())
 def test_op_on_array_api_strict_device(name):
     fn, arrays, *tol = CASES[name]
     tol = tol[0] if tol else 1e-5

@@ -28,7 +28,7 @@ def test_help_shows_defaults_and_choices():
     status, out, _ = run(["train", "--help"])
     assert status == 0
     flat = " ".join(out.split())
-    assert "{twolayer,mlp}" in flat and "{sgd,momentum,adagrad,rmsprop,adam,adamw}" in flat
+    assert "{twolayer,mlp,cnn,deepcnn}" in flat and "{sgd,momentum,adagrad,rmsprop,adam,adamw}" in flat
     assert "(default: 100)" in flat and "(default: runs/mnist)" in flat and "(default: twolayer)" in flat
     status, out, _ = run(["eval", "--help"])
     assert status == 0 and "Rebuild the model" in " ".join(out.split())

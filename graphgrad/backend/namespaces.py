@@ -2,7 +2,7 @@
 
 Both offer the same names: the Array API standard's (`exp`, `sum(x, axis, keepdims)`,
 `permute_dims`, `concat`, `astype(x, dtype)`, ...) plus the few the standard lacks and ops need
-(`sum_to`, `scatter_add`, `pick`, `shared_ones`, `row_reducible`). `NumpyOps` calls NumPy's
+(`sum_to`, `scatter_add`, `pick`, `shared_ones`, `row_reducible`, `windows`). `NumpyOps` calls NumPy's
 methods and ufuncs directly: a generic wrapper would add microseconds to every op.
 """
 from __future__ import annotations
@@ -169,6 +169,21 @@ class NumpyOps:
         return one
 
     @staticmethod
+    def windows(x, axes, size, stride, dilation):
+        """A read-only strided view of x's sliding windows (no copy).
+
+        Each axis in `axes` becomes the window positions along it (window `size`, `stride`,
+        `dilation` per axis); the windows' own axes are appended, in `axes` order.
+        """
+        shape, strides = list(x.shape), list(x.strides)
+        for a, k, s, d in zip(axes, size, stride, dilation):
+            shape[a] = (x.shape[a] - d * (k - 1) - 1) // s + 1
+            strides[a] = x.strides[a] * s
+        shape += list(size)
+        strides += [x.strides[a] * d for a, d in zip(axes, dilation)]
+        return np.lib.stride_tricks.as_strided(x, tuple(shape), tuple(strides), writeable=False)
+
+    @staticmethod
     def device(x):
         return "cpu"
 
@@ -284,6 +299,20 @@ class GenericOps:
 
     def pick(self, x, t):
         return self.base.take_along_axis(x, t[:, None], axis=1)[:, 0]
+
+    def windows(self, x, axes, size, stride, dilation):
+        """x's sliding windows as NumpyOps.windows lays them out, built by slicing and stacking."""
+        import itertools
+
+        xp = self.base
+        counts = [(x.shape[a] - d * (k - 1) - 1) // s + 1 for a, k, s, d in zip(axes, size, stride, dilation)]
+        slabs = []
+        for offsets in itertools.product(*[range(k) for k in size]):
+            index = [slice(None)] * x.ndim
+            for a, o, n, s, d in zip(axes, offsets, counts, stride, dilation):
+                index[a] = slice(o * d, o * d + s * (n - 1) + 1, s)
+            slabs.append(x[tuple(index)])
+        return xp.reshape(xp.stack(slabs, axis=-1), tuple(slabs[0].shape) + tuple(size))
 
     def row_reducible(self, x):
         return x

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..train.models import CNN_MODELS
 from . import UsageError, os_error_message
 
-MODELS = ("twolayer", "mlp")
+MODELS = ("twolayer", "mlp", *CNN_MODELS)
 OPTIMIZERS = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001}
 N_IN, N_OUT = 784, 10
 OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2}  # arrays per parameter
@@ -41,7 +42,9 @@ def settings_from_args(args) -> dict:
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise UsageError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
-    if args.model == "twolayer":
+    if args.model in CNN_MODELS:
+        hidden = CNN_MODELS[args.model][1][:-1]
+    elif args.model == "twolayer":
         hidden = [50]
     else:
         try:
@@ -53,7 +56,8 @@ def settings_from_args(args) -> dict:
     meta = {"model": args.model, "architecture": [N_IN, *hidden, N_OUT], "optimizer": args.optimizer,
             "lr": lr, "lr_schedule": args.lr_schedule, "batch_size": args.batch_size, "sampling": args.sampling,
             "seed": args.seed, "dtype": args.dtype, "weight_init_std": args.weight_init_std}
-    check_memory(meta["architecture"], meta["dtype"], OPTIMIZER_SLOTS[args.optimizer] + 1, args.batch_size)
+    if args.model not in CNN_MODELS:  # the convolutional networks are fixed, and small
+        check_memory(meta["architecture"], meta["dtype"], OPTIMIZER_SLOTS[args.optimizer] + 1, args.batch_size)
     return meta
 
 
@@ -84,10 +88,14 @@ def check_meta(meta, where) -> dict:
     if not isinstance(meta, dict):
         raise UsageError(f"{where} does not hold the settings of a graphgrad train run")
     sizes = meta.get("architecture")
-    if not (isinstance(sizes, list) and len(sizes) >= 2
+    if meta.get("model") in CNN_MODELS:
+        if sizes != [N_IN, *CNN_MODELS[meta["model"]][1][:-1], N_OUT]:
+            raise UsageError(f"{where}: the architecture {sizes!r:.80} is not that of --model {meta['model']}")
+        sizes = None
+    elif not (isinstance(sizes, list) and len(sizes) >= 2
             and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)):
         raise UsageError(f"{where}: the architecture {sizes!r:.80} is not a list of positive layer sizes")
-    if sizes[0] != N_IN or sizes[-1] != N_OUT:
+    if sizes is not None and (sizes[0] != N_IN or sizes[-1] != N_OUT):
         raise UsageError(f"{where}: the architecture {'-'.join(map(str, sizes))} is not an MNIST classifier "
                          f"({N_IN} inputs, {N_OUT} outputs)")
     if meta.get("model") not in MODELS or meta.get("dtype") not in ("float32", "float64"):
@@ -95,7 +103,8 @@ def check_meta(meta, where) -> dict:
     seed, std = meta.get("seed"), meta.get("weight_init_std")
     if not (isinstance(seed, int) and 0 <= seed <= MAX_SEED and isinstance(std, (int, float)) and math.isfinite(std)):
         raise UsageError(f"{where}: the seed {seed!r:.40} or weight_init_std {std!r:.40} is not valid")
-    check_memory(sizes, meta["dtype"], 0)
+    if sizes is not None:
+        check_memory(sizes, meta["dtype"], 0)
     return meta
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..train.models import CNN_MODELS
 from . import UsageError
 from .settings import MODELS, N_OUT, OPTIMIZERS, check_labels, check_meta, prepare_out, settings_from_args
 
@@ -23,7 +24,7 @@ def register(subparsers) -> None:
     """Add the `train` and `eval` sub-commands."""
     p = subparsers.add_parser("train", help="train an MNIST classifier", formatter_class=DefaultsFormatter,
                               description="Train an MNIST classifier; results go to --out.")
-    p.add_argument("--model", default="twolayer", choices=MODELS, help="twolayer (the textbook's 784-50-10) or mlp")
+    p.add_argument("--model", default="twolayer", choices=MODELS, help="twolayer (the textbook's 784-50-10), mlp, cnn (SimpleConvNet) or deepcnn (DeepConvNet)")
     p.add_argument("--hidden", default="256,256", help="hidden sizes of --model mlp")
     p.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS),
                    help="momentum is SGD with momentum 0.9")
@@ -108,6 +109,8 @@ def build_model(meta: dict):
     """The network a run's settings describe: Linear/ReLU layers of sizes meta['architecture']."""
     from .. import nn
 
+    if meta["model"] in CNN_MODELS:
+        return CNN_MODELS[meta["model"]][0](meta["seed"], meta["dtype"])
     sizes, dtype = meta["architecture"], np.dtype(meta["dtype"])
     rng = np.random.default_rng(meta["seed"])
     layers = []

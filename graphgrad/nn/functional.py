@@ -15,6 +15,10 @@ from ..autograd.tensor import Tensor
 from .init import get_generator
 
 relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
+# convolutional networks' ops, under PyTorch's functional names
+conv1d, conv2d, conv_transpose2d, unfold, fold = ops.conv1d, ops.conv2d, ops.conv_transpose2d, ops.unfold, ops.fold
+max_pool1d, max_pool2d, avg_pool1d, avg_pool2d = ops.max_pool1d, ops.max_pool2d, ops.avg_pool1d, ops.avg_pool2d
+adaptive_avg_pool2d, adaptive_max_pool2d, pad = ops.adaptive_avg_pool2d, ops.adaptive_max_pool2d, ops.pad
 
 
 def _raw(x) -> np.ndarray:
@@ -44,11 +48,8 @@ def log_softmax(input, dim: int = -1) -> Tensor:
 
 
 def flatten(input, start_dim: int = 1, end_dim: int = -1) -> Tensor:
-    """Merge axes start_dim..end_dim into one."""
-    shape = _raw(input).shape
-    start, end = start_dim % len(shape), end_dim % len(shape)
-    merged = int(np.prod(shape[start:end + 1]))
-    return ops.reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+    """Merge axes start_dim..end_dim into one (by default every axis but the batch axis, as nn.Flatten)."""
+    return ops.flatten(input, start_dim, end_dim)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
@@ -64,13 +65,32 @@ def dropout(input, p: float = 0.5, training: bool = True, generator=None) -> Ten
     return ops.mul(input, (keep * (1.0 / (1.0 - p))).astype(x.dtype))
 
 
+def dropout2d(input, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Channel dropout: zero each whole channel of (N, C, H, W) with probability p, scale the rest by 1/(1-p)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: probability p must be in [0, 1], got {p}")
+    x = _raw(input)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+    if not training or p == 0:
+        return input if isinstance(input, Tensor) else Tensor(x)
+    shape = x.shape[:-2] + (1, 1)
+    if p == 1:
+        return ops.mul(input, np.zeros(shape, dtype=x.dtype))
+    keep = get_generator(generator).random(shape) >= p
+    return ops.mul(input, (keep * (1.0 / (1.0 - p))).astype(x.dtype))
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5, num_batches_tracked=None) -> Tensor:
-    """Normalise each channel (axis 1) by batch statistics (training, updating the running ones) or running ones."""
+    """Normalise each channel (axis 1) by batch statistics (training, updating the running ones) or running ones.
+
+    Input (N, C), (N, C, L) or (N, C, H, W): the statistics are over every axis but the channels.
+    """
     x = _raw(input)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {x.shape}")
-    axes = (0,) if x.ndim == 2 else (0, 2)
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"batch_norm: expected input of shape (N, C), (N, C, L) or (N, C, H, W), got {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
         n = x.size // x.shape[1]

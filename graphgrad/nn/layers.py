@@ -1,4 +1,4 @@
-"""Layers: Linear (alias Affine), activations, Flatten, Dropout, Identity, and the Sequential container."""
+"""Layers: Linear (alias Affine), activations, Flatten, Dropout, Dropout2d, Identity, and the Sequential container."""
 from __future__ import annotations
 
 import math
@@ -162,6 +162,13 @@ class Dropout(Module):
     def extra_repr(self) -> str:
         """The drop probability, for repr()."""
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout: in training, zero each whole channel with probability p and scale the rest by 1/(1-p)."""
+
+    def forward(self, x) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.generator)
 
 
 class Sequential(Module):

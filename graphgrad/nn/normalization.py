@@ -1,4 +1,4 @@
-"""Normalisation layers: BatchNorm1d (per channel, over the batch) and LayerNorm (per sample)."""
+"""Normalisation layers: BatchNorm1d/2d (per channel, over the batch) and LayerNorm (per sample)."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,13 +36,15 @@ class BatchNorm1d(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    ranks, layout = (2, 3), "(N, {c}) or (N, {c}, L)"
+
     def forward(self, x) -> Tensor:
         """x normalised by the batch's statistics in training (updating the running ones), else the running ones."""
         shape = np.shape(x.data if isinstance(x, Tensor) else x)
-        if len(shape) not in (2, 3) or shape[1] != self.num_features:
+        if len(shape) not in self.ranks or shape[1] != self.num_features:
             raise ValueError(
-                f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
-                f"or (N, {self.num_features}, L), got {shape}"
+                f"{type(self).__name__}({self.num_features}): expected input of shape "
+                f"{self.layout.format(c=self.num_features)}, got {shape}"
             )
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
@@ -56,6 +58,15 @@ class BatchNorm1d(Module):
         """The layer's settings, for repr()."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Normalise each of `num_features` channels of (N, C, H, W) inputs over the batch and the image.
+
+    Running statistics, momentum, eps, affine and track_running_stats as BatchNorm1d (and PyTorch).
+    """
+
+    ranks, layout = (4,), "(N, {c}, H, W)"
 
 
 class LayerNorm(Module):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..backend import namespace
 from . import activations, arithmetic, linear, losses, reductions, shape, texts  # noqa: F401  (they register their ops)
+from . import conv, padding, pooling  # noqa: F401  (convolutional networks' ops)
 from ..autograd.function import NEW_OP_HOOKS
 from .surface import build, make_function, make_method, make_operators, public_ops
 from .shape import ScatterAdd

@@ -207,3 +207,29 @@ class Stack(Function):
     def backward(self, gy):
         lead = (slice(None),) * self.ax
         return tuple(gy[lead + (i, ...)] for i in range(self.n))
+
+
+class Flatten(Function):
+    """y = x with axes start_dim..end_dim merged into one (PyTorch's flatten).  Backward reshapes back."""
+
+    name, method, symbol = "flatten", True, "flatten"
+
+    def __init__(self, start_dim: int = 0, end_dim: int = -1):
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        self.in_shape = shape = tuple(x.shape)
+        if not shape:
+            return self.xp.reshape(x, (1,))
+        n = len(shape)
+        for d in (self.start_dim, self.end_dim):
+            if not isinstance(d, (int, np.integer)) or not -n <= d < n:
+                raise ValueError(f"flatten: dimension {d!r} is out of range for a tensor of shape {shape}")
+        start, end = self.start_dim % n, self.end_dim % n
+        if start > end:
+            raise ValueError(f"flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
+                             f"for a tensor of shape {shape}")
+        return self.xp.reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+    def backward(self, gy):
+        return self.xp.reshape(gy, self.in_shape)

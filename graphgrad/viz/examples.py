@@ -125,6 +125,20 @@ def nn_mlp(seed: int = 0) -> Tensor:
     return _named(((y - t) ** 2).mean(), "loss")
 
 
+def simple_cnn(batch: int = 2, seed: int = 0) -> Tensor:
+    """One training step's loss of the textbook's SimpleConvNet (conv 30@5x5, ReLU, max-pool, 4320-100-10)."""
+    from .. import nn
+    from ..train.models import simple_cnn as build
+
+    rng = np.random.default_rng(seed)
+    model = build(seed)
+    x = gg.Tensor(rng.random((batch, 784)).astype(np.float32), name="x")
+    t = rng.integers(0, 10, size=batch)
+    with record_modules(model):
+        y = _named(model(x), "y")
+    return _named(nn.CrossEntropyLoss()(y, t), "loss")
+
+
 EXAMPLES: dict[str, Callable] = {
     "apple": apple,
     "apple-orange": apple_orange,
@@ -132,4 +146,5 @@ EXAMPLES: dict[str, Callable] = {
     "sigmoid": sigmoid,
     "two-layer-net": two_layer_net,
     "nn-mlp": nn_mlp,
+    "simple-cnn": simple_cnn,
 }
