@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 		--weight-init-std 0.01 --sampling replacement --seed 0 --out runs/twolayer --overwrite --min-test-accuracy 0.97
 
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -rs
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/op_overhead.py
