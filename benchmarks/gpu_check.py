@@ -123,6 +123,7 @@ def op_cases(rng) -> list[Case]:
         Case("concatenate", lambda a, b: gg.concatenate([a, b], 1), [u(3, 2), u(3, 4)], (True, True)),
         Case("stack", lambda a, b: gg.stack([a, b], 0), [u(3, 4), u(3, 4)], (True, True)),
         Case("step", gg.step, [away(3, 4)], one),
+        Case("flatten", lambda x: gg.flatten(x, 1), [u(2, 3, 2)], one),
         Case("stacked_affine", lambda x, w1, w2, b1, b2: gg.stacked_affine(x, [w1, w2], [b1, b2]),
              [u(3, 1), u(3, 1), u(3, 1), u(1, 1), u(1, 1)], (True,) * 5),
     ]

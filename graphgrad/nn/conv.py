@@ -71,6 +71,7 @@ class Conv2d(_ConvNd):
     """
 
     def forward(self, x) -> Tensor:
+        """Apply the layer to a batch (see the class docstring)."""
         op = self.op(self.stride, self.padding, self.dilation, self.groups)
         return op(x, self.weight) if self.bias is None else op(x, self.weight, self.bias)
 
@@ -93,10 +94,12 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", dtype=None,
                  generator=None):
+        """PyTorch's constructor arguments (see the class docstring)."""
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype, generator)
         self.output_padding = output_padding
 
     def forward(self, x) -> Tensor:
+        """Apply the layer to a batch (see the class docstring)."""
         op = _ConvTranspose2dOp(self.stride, self.padding, self.output_padding, self.groups, self.dilation)
         return op(x, self.weight) if self.bias is None else op(x, self.weight, self.bias)

@@ -168,6 +168,7 @@ class Dropout2d(Dropout):
     """Channel dropout: in training, zero each whole channel with probability p and scale the rest by 1/(1-p)."""
 
     def forward(self, x) -> Tensor:
+        """Apply the layer to a batch (see the class docstring)."""
         return F.dropout2d(x, self.p, self.training, self.generator)
 
 

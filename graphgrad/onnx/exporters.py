@@ -98,6 +98,14 @@ def _varying(op: Op, now, then) -> list[int]:
     return [i for i, (a, b) in enumerate(zip(now, then)) if a != b]
 
 
+def _flatten(e: Emitter, op: Op) -> None:
+    """Axes start_dim..end_dim merged: the output's shape, with the batch axis left to ONNX (0 = copy)."""
+    n = len(op.fn.in_shape)
+    start, end = op.fn.start_dim % n, op.fn.end_dim % n
+    target = [0] * start + [-1] + [int(d) for d in op.fn.in_shape[end + 1:]]  # 0: copy the (batch) axis
+    e.node("Reshape", [e.name(op.inputs[0]), e.ints(target)], e.out(op))
+
+
 def _reshape(e: Emitter, op: Op) -> None:
     """The recorded target shape, with -1 for the one size that followed the batch."""
     target = list(op.fn.shape)
@@ -238,7 +246,7 @@ EXPORTERS: dict[str, Callable[[Emitter, Op], None]] = {
     "Softmax": _along_axis("Softmax"), "LogSoftmax": _along_axis("LogSoftmax"),
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "Max": _reduce("ReduceMax"),
     "Min": _reduce("ReduceMin"), "LogSumExp": _reduce("ReduceLogSumExp"),
-    "Reshape": _reshape, "Transpose": _transpose, "BroadcastTo": _broadcast_to, "ExpandDims": _expand_dims,
+    "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose, "BroadcastTo": _broadcast_to, "ExpandDims": _expand_dims,
     "Squeeze": _squeeze, "Concatenate": _concatenate, "Stack": _stack, "GetItem": _getitem,
 }
 
