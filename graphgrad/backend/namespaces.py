@@ -141,6 +141,15 @@ class NumpyOps:
         return out
 
     @staticmethod
+    def scatter_add_along(shape, dim, index, values):
+        """Zeros of `shape` with values[i, j, ...] added at index[i, j, ...] along `dim` (repeats accumulate)."""
+        out = np.zeros(shape, dtype=values.dtype)
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[dim] = index
+        np.add.at(out, tuple(grid), values)
+        return out
+
+    @staticmethod
     def pick(x, t):
         """x[n, t[n]] for every row n of a 2-D x."""
         return x[_rows(len(t)), t]
@@ -175,8 +184,31 @@ class NumpyOps:
     def device(x):
         return "cpu"
 
+    @staticmethod
+    def erf(x):
+        """The error function (SciPy's when installed, else math.erf elementwise)."""
+        return _erf(np, x)
+
+    def __getattr__(self, name):
+        """Any other NumPy function (Array-API names: asin, atan2, bitwise_left_shift, ...)."""
+        try:
+            return getattr(np, name)
+        except AttributeError:
+            raise AttributeError(f"graphgrad's NumPy namespace has no function {name!r}") from None
+
     def __repr__(self) -> str:
         return "<graphgrad ops: numpy>"
+
+
+def _erf(np_, x):
+    try:
+        from scipy.special import erf
+    except ImportError:
+        import math
+
+        out = np_.frompyfunc(math.erf, 1, 1)(x)
+        return np_.asarray(out, dtype=x.dtype if np_.issubdtype(x.dtype, np_.floating) else np_.float32)
+    return erf(x)
 
 
 _ROWS: dict = {}
@@ -266,11 +298,24 @@ class GenericOps:
         flat = xp.reshape(values, (values.shape[0], -1))
         return out + xp.reshape(hits @ flat, shape)
 
+    def scatter_add_along(self, shape, dim, index, values):
+        """Zeros of `shape` with values added at index along `dim`, computed on the host for libraries without scatter."""
+        host = NumpyOps.scatter_add_along(tuple(shape), dim, to_numpy(index), to_numpy(values))
+        return self.base.asarray(host, device=self.device(values))
+
     def pick(self, x, t):
         return self.base.take_along_axis(x, t[:, None], axis=1)[:, 0]
 
     def row_reducible(self, x):
         return x
+
+    def erf(self, x):
+        """The error function: the library's own if it has one, else computed on the host."""
+        if hasattr(self.base, "erf"):
+            return self.base.erf(x)
+        import numpy
+
+        return self.base.asarray(_erf(numpy, to_numpy(x)), device=self.device(x))
 
     def shared_ones(self, like):
         return self.base.ones_like(like)

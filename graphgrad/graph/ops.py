@@ -8,6 +8,7 @@ anything. `apply` builds a node from any Function subclass, including your own.
 """
 from __future__ import annotations
 
+import builtins
 import sys
 
 from .. import ops as _library
@@ -47,7 +48,7 @@ def graph_function(f):
 
 def _has_node(args) -> bool:
     for a in args:
-        if isinstance(a, Node) or (isinstance(a, (list, tuple)) and any(isinstance(i, Node) for i in a)):
+        if isinstance(a, Node) or (isinstance(a, (list, tuple)) and builtins.any(isinstance(i, Node) for i in a)):
             return True
     return False
 

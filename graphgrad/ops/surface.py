@@ -15,6 +15,53 @@ from ..autograd.function import Function, init_parameters
 
 _EMPTY = inspect.Parameter.empty
 UNARY_OPERATORS = {"neg", "abs", "pos", "invert"}
+# NumPy's and PyTorch's spellings of the same argument: a function taking one also accepts the other.
+ALIASES = {"axis": "dim", "keepdims": "keepdim", "dim": "axis", "keepdim": "keepdims"}
+_UNSET = object()
+
+
+def _alias_lines(names: list) -> tuple[list, list]:
+    """Keyword-only parameters for the other spelling of each aliased argument, and the lines using them."""
+    params, lines = [], []
+    for name in names:
+        other = ALIASES.get(name)
+        if other and other not in names:
+            params.append(f"{other}=_UNSET")
+            lines.append(f"    if {other} is not _UNSET:\n        {name} = {other}\n")
+    return params, lines
+
+
+def with_aliases(f):
+    """`f`, or a wrapper of the same signature that also takes the other spelling of `axis`/`dim`, `keepdims`/`keepdim`."""
+    sig = inspect.signature(f)
+    names = list(sig.parameters)
+    extra, lines = _alias_lines(names)
+    if not extra:
+        return f
+    params, call, env, star = [], [], {"_f": f, "_UNSET": _UNSET}, False
+    for i, p in enumerate(sig.parameters.values()):
+        if p.kind is p.VAR_POSITIONAL:
+            params.append(f"*{p.name}")
+            call.append(f"*{p.name}")
+            star = True
+        elif p.kind is p.VAR_KEYWORD:
+            raise TypeError(f"{f.__name__}: **kwargs cannot take argument aliases")
+        else:
+            if p.kind is p.KEYWORD_ONLY and not star:
+                params.append("*")
+                star = True
+            default = "" if p.default is _EMPTY else f"=_d{i}"
+            env[f"_d{i}"] = p.default
+            params.append(p.name + default)
+            call.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
+    if not star:
+        params.append("*")
+    src = (f"def {f.__name__}({', '.join(params + extra)}):\n" + "".join(lines)
+           + f"    return _f({', '.join(call)})\n")
+    exec(compile(src, f"<graphgrad.ops {f.__name__}>", "exec"), env)
+    g = env[f.__name__]
+    g.__doc__, g.__module__ = f.__doc__, "graphgrad"
+    return g
 
 
 def public_ops() -> list[type]:
@@ -29,7 +76,7 @@ def make_function(cls: type):
         f = own.__func__ if isinstance(own, staticmethod) else own
         f.__name__ = cls.name
         f.__qualname__ = cls.name
-        return f
+        return with_aliases(f)
     fwd = list(inspect.signature(cls.forward).parameters.values())[1:]
     params, inputs, optional, env = [], [], [], {"_cls": cls}
     variadic = any(p.kind is p.VAR_POSITIONAL for p in fwd)
@@ -61,7 +108,10 @@ def make_function(cls: type):
     else:
         call = f"{make}({', '.join(inputs)})"
     doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
-    src = f"def {cls.name}({', '.join(params)}):\n    return {call}\n"
+    extra, lines = _alias_lines([p.split("=")[0] for p in params])
+    env["_UNSET"] = _UNSET
+    star = ["*"] if extra else []
+    src = f"def {cls.name}({', '.join(params + star + extra)}):\n{''.join(lines)}    return {call}\n"
     exec(compile(src, f"<graphgrad.ops {cls.name}>", "exec"), env)
     f = env[cls.name]
     f.__doc__ = doc
