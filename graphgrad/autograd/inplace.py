@@ -126,7 +126,7 @@ def _recorded(t, f, name: str, args: tuple, kwargs: dict):
         c.outputs = tuple([weakref.ref(old) if r() is t else r for r in c.outputs])
         if c.saved:
             c.saved = tuple([old.data if s is t.data else s for s in c.saved])
-    r = f(old, *args, **kwargs)
+    r = f(old, *[old if a is t else a for a in args], **kwargs)  # x.mul_(x) multiplies the old values
     write(t, r, name)
     fn = r.creator
     if fn is not None:

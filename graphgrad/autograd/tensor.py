@@ -176,7 +176,7 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) and a.split(":")[0] in _DEVICES:
+            elif isinstance(a, str) and a.split(":")[0] in _DEVICE_NAMES:
                 device = a
             else:
                 dtype = a
@@ -219,6 +219,7 @@ class Tensor:
 
 
 _DEVICES = ("cpu",)
+_DEVICE_NAMES = ("cpu", "cuda", "mps", "xpu", "meta")  # strings that name a device, not a dtype
 
 
 def _check_device(device) -> None:

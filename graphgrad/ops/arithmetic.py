@@ -387,6 +387,23 @@ class AsType(Function):
     def __init__(self, dtype):
         self.dtype = dtype
 
+    @staticmethod
+    def function(x, dtype):
+        """x cast to `dtype`; a cast to an integer or boolean dtype carries no gradient, as in PyTorch."""
+        from ..backend import is_floating
+        from ..dtypes import resolve_dtype
+
+        op = AsType(dtype)
+        try:
+            floating = is_floating(resolve_dtype(dtype))
+        except TypeError:  # another library's dtype object
+            floating = is_floating(dtype)
+        if floating:
+            return op(x)
+        from .math import constant
+
+        return constant(op, x)
+
     def forward(self, x):
         xp = self.xp
         self.in_dtype = x.dtype

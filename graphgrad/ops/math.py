@@ -423,3 +423,31 @@ def _invert(xp, x):
 BitwiseNot = _unary("bitwise_not", _invert, "invert", "~x on an integer or boolean tensor.")
 FloorDivide = _binary("floor_divide", lambda xp, a, b: xp.floor_divide(a, b), "floordiv",
                       "⌊a / b⌋ elementwise (Python's //; no gradient, as in PyTorch).", "//")
+
+
+class IsClose(_Constant):
+    """|a - b| <= atol + rtol·|b| elementwise (NaNs equal when equal_nan), as PyTorch's isclose."""
+
+    name, symbol = "isclose", "isclose"
+
+    def __init__(self, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        self.rtol, self.atol, self.equal_nan = rtol, atol, equal_nan
+
+    @staticmethod
+    def function(x, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        """Where x and other agree within the tolerances (boolean, no gradient)."""
+        return constant(IsClose(rtol, atol, equal_nan), x, other)
+
+    def forward(self, a, b):
+        return self.xp.isclose(a, b, rtol=self.rtol, atol=self.atol, equal_nan=self.equal_nan)
+
+
+class AllClose(Function):
+    """True if x and other agree everywhere within the tolerances (a Python bool)."""
+
+    name, method = "allclose", True
+
+    @staticmethod
+    def function(x, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """Whether every element of x is close to other's."""
+        return bool(IsClose.function(x, other, rtol, atol, equal_nan).data.all())

@@ -13,6 +13,8 @@ from ..autograd.function import Function
 from ..backend import accumulator
 from .math import constant
 
+_BOOL = np.dtype(np.bool_)
+
 
 def normalize_axis(op: str, axis, ndim: int) -> tuple:
     """Axis (None, int or tuple) as a sorted tuple of non-negative ints, checked against ndim."""
@@ -57,9 +59,9 @@ class Sum(_Reduction):
     def forward(self, x):
         self.in_shape, self.kept = x.shape, self._kept_shape(x)
         acc = accumulator(x)
-        if acc is None and getattr(x.dtype, "kind", "f") == "b":
+        if x.dtype is _BOOL:
             acc = self.xp.int64  # the sum of a boolean tensor counts, as in PyTorch
-        y = self.xp.sum(x, axis=self._axis(x), keepdims=self.keepdims, dtype=acc)
+        y = self.xp.sum(x, axis=self.axis if x.ndim else self._axis(x), keepdims=self.keepdims, dtype=acc)
         return y if acc is None or acc is self.xp.int64 else self.xp.astype(y, x.dtype)
 
     def backward(self, gy):
@@ -76,7 +78,7 @@ class Mean(_Reduction):
         self.in_shape, self.kept = x.shape, self._kept_shape(x)
         self.n = math.prod(x.shape) // max(math.prod(self.kept), 1)  # 0 for an empty axis: nan, as in NumPy
         acc = accumulator(x)
-        y = self.xp.sum(x, axis=self._axis(x), keepdims=self.keepdims, dtype=acc) / self.n  # np.mean adds 2 µs
+        y = self.xp.sum(x, axis=self.axis if x.ndim else self._axis(x), keepdims=self.keepdims, dtype=acc) / self.n  # np.mean adds 2 µs
         return y if acc is None else self.xp.astype(y, x.dtype)
 
     def backward(self, gy):
@@ -145,8 +147,8 @@ def _exclusive_products(xp, flat):
     """For each position along the last axis, the product of all the other positions."""
     ones = xp.ones_like(flat[..., :1])
     left = xp.concat([ones, xp.cumprod(flat[..., :-1], axis=-1)], axis=-1)
-    rev = xp.flip(flat, axis=-1)
-    right = xp.flip(xp.concat([ones, xp.cumprod(rev[..., :-1], axis=-1)], axis=-1), axis=-1)
+    rev = xp.flip(flat, -1)
+    right = xp.flip(xp.concat([ones, xp.cumprod(rev[..., :-1], axis=-1)], axis=-1), -1)
     return left * right
 
 
@@ -167,16 +169,22 @@ class Var(_Reduction):
         xp = self.xp
         x = _floating(xp, x)
         self.in_shape, self.kept = x.shape, self._kept_shape(x)
-        axis = self._axis(x)
-        n = math.prod(x.shape) // max(math.prod(self.kept), 1)
-        self.denom = max(n - self.correction, 0)
-        centered = x - xp.sum(x, axis=axis, keepdims=True) / n
-        self.save_for_backward(centered)
+        axis = self.axis if x.ndim else self._axis(x)
+        self.n = math.prod(x.shape) // max(math.prod(self.kept), 1)
+        self.denom = max(self.n - self.correction, 0)
+        centered = x - xp.sum(x, axis=axis, keepdims=True) / self.n
+        self.save_for_backward(x)
         return xp.sum(centered * centered, axis=axis, keepdims=self.keepdims) / self.denom
 
+    def _centered(self, x):
+        """x - x̄, recomputed from the saved input so that create_graph differentiates through it."""
+        xp = self.xp
+        axis = self.axis if x.ndim else self._axis(x)
+        return x - xp.sum(x, axis=axis, keepdims=True) / self.n
+
     def backward(self, gy):
-        (centered,) = self.saved
-        return self.xp.reshape(gy, self.kept) * (2 / self.denom) * centered
+        (x,) = self.saved
+        return self.xp.reshape(gy, self.kept) * (2 / self.denom) * self._centered(x)
 
 
 class Std(Var):
@@ -195,9 +203,9 @@ class Std(Var):
         return y
 
     def backward(self, gy):
-        centered, y = self.saved
+        x, y = self.saved
         xp = self.xp
-        return xp.reshape(gy, self.kept) * centered / (self.denom * xp.reshape(y, self.kept))
+        return xp.reshape(gy, self.kept) * self._centered(x) / (self.denom * xp.reshape(y, self.kept))
 
 
 class StdMean(Function):

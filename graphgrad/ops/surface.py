@@ -20,22 +20,41 @@ ALIASES = {"axis": "dim", "keepdims": "keepdim", "dim": "axis", "keepdim": "keep
 _UNSET = object()
 
 
-def _alias_lines(names: list) -> tuple[list, list]:
-    """Keyword-only parameters for the other spelling of each aliased argument, and the lines using them."""
+def _alias_lines(names: list, required=(), fname: str = "") -> tuple[list, list]:
+    """Keyword-only parameters for the other spelling of each aliased argument, and the lines using them
+    (a required argument given by its other name is checked for)."""
     params, lines = [], []
     for name in names:
         other = ALIASES.get(name)
         if other and other not in names:
             params.append(f"{other}=_UNSET")
             lines.append(f"    if {other} is not _UNSET:\n        {name} = {other}\n")
+            if name in required:
+                lines.append(f"    if {name} is _UNSET:\n        raise TypeError(\"{fname}() missing required "
+                             f"argument '{name}' (or '{other}')\")\n")
     return params, lines
+
+
+def _optional_if_aliased(params: list, required: set) -> list:
+    """Required aliased parameters get the default _UNSET (the alias may give them); later ones follow suit."""
+    out, after = [], False
+    for p in params:
+        bare = p.split("=")[0]
+        if bare in required or (after and "=" not in p and not p.startswith("*")):
+            out.append(f"{bare}=_UNSET")
+            after = True
+        else:
+            out.append(p)
+    return out
 
 
 def with_aliases(f):
     """`f`, or a wrapper of the same signature that also takes the other spelling of `axis`/`dim`, `keepdims`/`keepdim`."""
     sig = inspect.signature(f)
     names = list(sig.parameters)
-    extra, lines = _alias_lines(names)
+    required = {n for n, p in sig.parameters.items() if p.default is _EMPTY and n in ALIASES
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    extra, lines = _alias_lines(names, required, f.__name__)
     if not extra:
         return f
     params, call, env, star = [], [], {"_f": f, "_UNSET": _UNSET}, False
@@ -56,6 +75,7 @@ def with_aliases(f):
             call.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
     if not star:
         params.append("*")
+    params = _optional_if_aliased(params, required)
     src = (f"def {f.__name__}({', '.join(params + extra)}):\n" + "".join(lines)
            + f"    return _f({', '.join(call)})\n")
     exec(compile(src, f"<graphgrad.ops {f.__name__}>", "exec"), env)
@@ -108,7 +128,10 @@ def make_function(cls: type):
     else:
         call = f"{make}({', '.join(inputs)})"
     doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
-    extra, lines = _alias_lines([p.split("=")[0] for p in params])
+    names = [p.split("=")[0] for p in params]
+    required = {p for p in params if "=" not in p and p in ALIASES}
+    extra, lines = _alias_lines(names, required, cls.name)
+    params = _optional_if_aliased(params, required) if extra else params
     env["_UNSET"] = _UNSET
     star = ["*"] if extra else []
     src = f"def {cls.name}({', '.join(params + star + extra)}):\n{''.join(lines)}    return {call}\n"
