@@ -14,93 +14,11 @@ import graphgrad as gg
 from graphgrad import nn, optim
 from graphgrad.backend import to_numpy
 from graphgrad.ops import public_ops
+from graphgrad.testing import CASES, NOT_YET_NEUTRAL, PYTHON_RESULTS, VALUE_CASES, rng, u
 
 xp = pytest.importorskip("array_api_strict", reason="array-api-strict is not installed (pip install array-api-strict)")
 pytest.importorskip("array_api_compat", reason="array-api-compat is not installed (pip install array-api-compat)")
 DEVICE = xp.Device("device1")
-rng = np.random.default_rng(0)
-
-
-def u(*shape, lo=-2.0, hi=2.0):
-    return rng.uniform(lo, hi, shape)
-
-
-def pos(*shape):
-    return rng.uniform(0.5, 2.0, shape)
-
-
-def apart(*shape):
-    """Values with no ties and no zeros: kinks stay out of the finite differences."""
-    return (rng.permutation(np.prod(shape, dtype=int)).reshape(shape) + 1.0) * 0.37 * rng.choice([-1, 1], shape)
-
-
-LABELS = np.array([2, 0, 1, 2])
-# name -> (function of tensors, its float inputs as NumPy float64 arrays[, central-difference tolerance])
-CASES = {
-    "add": (lambda a, b: a + b, [u(2, 3), u(3)]),
-    "sub": (lambda a, b: a - b, [u(2, 3), u(2, 1)]),
-    "mul": (lambda a, b: a * b, [u(2, 3), u(2, 3)]),
-    "div": (lambda a, b: a / b, [u(2, 3), pos(3)]),
-    "neg": (lambda a: -a, [u(3, 2)]),
-    "pow": (lambda a, b: a ** b, [pos(2, 3), u(2, 3)]),
-    "pow-scalar": (lambda a: a ** 3, [u(2, 3)]),
-    "matmul": (lambda a, b: a @ b, [u(2, 3), u(3, 4)]),
-    "matmul-vector": (lambda a, b: a @ b, [u(3), u(3, 2)]),
-    "exp": (gg.exp, [u(2, 3)]),
-    "log": (gg.log, [pos(2, 3)]),
-    "sqrt": (gg.sqrt, [pos(2, 3)]),
-    "abs": (gg.abs, [apart(2, 3)]),
-    "maximum": (gg.maximum, [apart(2, 3), apart(2, 3) * 1.01]),
-    "minimum": (gg.minimum, [apart(2, 3), apart(3) * 1.01]),
-    "clip": (lambda a: gg.clip(a, -0.5, 0.7), [apart(3, 4)]),
-    "where": (lambda a, b: gg.where(like(a, np.array([True, False, True])), a, b), [u(2, 3), u(2, 3)]),
-    "astype": (lambda a: gg.astype(a, "float32").astype("float64"), [u(2, 3)], 5e-2),  # float32 steps of 1e-6 are coarse
-    "sigmoid": (gg.sigmoid, [u(2, 3)]),
-    "tanh": (gg.tanh, [u(2, 3)]),
-    "relu": (gg.relu, [apart(2, 3)]),
-    "softmax": (lambda a: gg.softmax(a, axis=0), [u(3, 2)]),
-    "log_softmax": (gg.log_softmax, [u(2, 4)]),
-    "logsumexp": (lambda a: gg.logsumexp(a, axis=1), [u(2, 4)]),
-    "sum": (lambda a: gg.sum(a, axis=0), [u(3, 2)]),
-    "mean": (lambda a: gg.mean(a, axis=(0, 2), keepdims=True), [u(2, 3, 2)]),
-    "max": (lambda a: gg.max(a, axis=1), [apart(2, 3)]),
-    "min": (lambda a: gg.min(a), [apart(2, 3)]),
-    "reshape": (lambda a: gg.reshape(a, (3, 2)), [u(2, 3)]),
-    "transpose": (lambda a: gg.transpose(a, (1, 0, 2)), [u(2, 3, 2)]),
-    "broadcast_to": (lambda a: gg.broadcast_to(a, (2, 3)), [u(3)]),
-    "expand_dims": (lambda a: gg.expand_dims(a, 1), [u(2, 3)]),
-    "squeeze": (lambda a: gg.squeeze(a, 1), [u(2, 1, 3)]),
-    "getitem": (lambda a: a[1:, ::2], [u(3, 4)]),
-    "getitem-repeated": (lambda a: a[like(a, np.array([0, 2, 0]))], [u(3, 2)]),
-    "concatenate": (lambda a, b: gg.concatenate([a, b], axis=1), [u(2, 3), u(2, 1)]),
-    "stack": (lambda a, b: gg.stack([a, b], axis=1), [u(2, 3), u(2, 3)]),
-    "linear": (gg.linear, [u(4, 3), u(2, 3), u(2)]),
-    "cross_entropy": (lambda a: gg.cross_entropy(a, like(a, LABELS)), [u(4, 3)]),
-    "cross_entropy-soft": (lambda a, t: gg.cross_entropy(a, t), [u(4, 3), pos(4, 3)]),
-    "conv1d": (lambda x, w: gg.conv1d(x, w, padding=1), [u(1, 2, 5), u(3, 2, 3)]),
-    "conv2d": (lambda x, w, b: gg.conv2d(x, w, b, stride=2, padding=1), [u(1, 2, 5, 5), u(3, 2, 3, 3), u(3)]),
-    "conv_transpose2d": (lambda x, w: gg.conv_transpose2d(x, w, stride=2), [u(1, 2, 3, 3), u(2, 3, 2, 2)]),
-    "max_pool1d": (lambda x: gg.max_pool1d(x, 2), [apart(1, 2, 6)]),
-    "max_pool2d": (lambda x: gg.max_pool2d(x, 2), [apart(1, 2, 4, 4)]),
-    "avg_pool1d": (lambda x: gg.avg_pool1d(x, 2), [u(1, 2, 6)]),
-    "avg_pool2d": (lambda x: gg.avg_pool2d(x, 2, padding=1), [u(1, 2, 4, 4)]),
-    "adaptive_avg_pool2d": (lambda x: gg.adaptive_avg_pool2d(x, 2), [u(1, 2, 5, 5)]),
-    "adaptive_max_pool2d": (lambda x: gg.adaptive_max_pool2d(x, 2), [apart(1, 2, 5, 5)]),
-    "pad": (lambda x: gg.pad(x, (1, 2, 0, 1), mode="reflect"), [u(1, 2, 3, 4)]),
-    "unfold": (lambda x: gg.unfold(x, 2), [u(1, 2, 3, 3)]),
-    "fold": (lambda x: gg.fold(x, (3, 3), 2), [u(1, 8, 4)]),
-    "flatten": (lambda x: gg.flatten(x, 1), [u(2, 3, 2)]),
-    "stacked_affine": (lambda x, w1, w2, b1, b2: gg.stacked_affine(x, [w1, w2], [b1, b2]),
-                       [u(3, 1), u(3, 1), u(3, 1), u(1, 1), u(1, 1)]),
-    "step": (gg.step, [apart(2, 3)]),
-    "binary_cross_entropy_with_logits": (gg.binary_cross_entropy_with_logits, [u(2, 3), rng.uniform(0, 1, (2, 3))]),
-}
-
-
-# Known not yet neutral (found by this suite; the convolution ops index their window views the NumPy
-# way): xfail(strict=True), so each entry must be removed the day its op passes here.
-NOT_YET_NEUTRAL = {"adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d",
-                   "fold", "max_pool1d", "max_pool2d", "pad", "unfold"}
 
 
 def _case_params():
@@ -112,17 +30,28 @@ def to_device(a: np.ndarray):
     return xp.asarray(a, device=DEVICE)
 
 
-def like(t, a: np.ndarray):
-    """Constant `a` in the library (and on the device) of tensor t's data."""
-    return a if isinstance(t.data, np.ndarray) else to_device(a)
-
-
 def test_every_public_op_has_a_case():
     """A new op joins this suite: its case is what proves it neutral."""
-    names = {name.split("-")[0] for name in CASES}
+    names = {name.split("-")[0] for name in (*CASES, *VALUE_CASES)} | PYTHON_RESULTS
     ours = [op for op in public_ops() if op.__module__.startswith("graphgrad.")]
     missing = sorted(op.name for op in ours if op.name not in names)
     assert not missing, f"ops without an array-api-strict case: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_CASES))
+def test_value_op_on_array_api_strict_device(name):
+    fn, arrays = VALUE_CASES[name]
+    ref = fn(*[gg.tensor(a) for a in arrays])
+    out = fn(*[gg.tensor(to_device(a)) for a in arrays])
+    assert type(out.data) is type(to_device(np.zeros(1))) and out.data.device == DEVICE
+    assert to_numpy(out.data).dtype == ref.data.dtype, (out.data.dtype, ref.data.dtype)
+    np.testing.assert_array_equal(to_numpy(out.data), ref.data)
+
+
+def test_allclose_on_the_device():  # PYTHON_RESULTS
+    a, b = u(2, 3), u(2, 3)
+    assert gg.allclose(gg.tensor(to_device(a)), gg.tensor(to_device(a + 1e-9))) is True
+    assert gg.allclose(gg.tensor(to_device(a)), gg.tensor(to_device(b))) is False
 
 
 def _value_and_grads(fn, arrays, seed):

@@ -58,7 +58,7 @@ def test_deep_cnn_trains_a_few_steps_and_evaluates(data_dir, tmp_path, capsys):
 
 def test_the_textbook_architectures():
     simple = simple_cnn(0)
-    assert sum(p.size for p in simple.parameters()) == 30 * 25 + 30 + 4320 * 100 + 100 + 100 * 10 + 10
+    assert sum(p.numel() for p in simple.parameters()) == 30 * 25 + 30 + 4320 * 100 + 100 + 100 * 10 + 10
     deep = deep_cnn(0)
     convs = [m for m in deep if type(m).__name__ == "Conv2d"]
     assert [c.out_channels for c in convs] == [16, 16, 32, 32, 64, 64]

@@ -130,7 +130,7 @@ DOUBLE_BACKWARD = {  # name: (graphgrad function, the same on torch tensors)
     "broadcast": (lambda x: (x.broadcast_to((4, 2, 3)) ** 3).sum(),
                   lambda x, T: (x.broadcast_to((4, 2, 3)) ** 3).sum()),
     "div": (lambda x: (x / (1 + x * x)).sum(), lambda x, T: (x / (1 + x * x)).sum()),
-    "max": (lambda x: (x.max(axis=0) ** 2).sum(), lambda x, T: (T.amax(x, 0) ** 2).sum()),
+    "max": (lambda x: (x.amax(axis=0) ** 2).sum(), lambda x, T: (T.amax(x, 0) ** 2).sum()),
 }
 
 
@@ -211,7 +211,7 @@ def test_dtypes():
 
 def test_tensor_basics():
     x = gg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
-    assert x.shape == (1, 3) and x.ndim == 2 and x.size == 3 and x.T.shape == (3, 1)
+    assert x.shape == (1, 3) and x.ndim == 2 and x.size() == (1, 3) and x.numel() == 3 and x.T.shape == (3, 1)
     assert isinstance(x.numpy(), np.ndarray) and x.sum().item() == 6.0
     d = x.detach()
     assert d.creator is None and not d.requires_grad and d.data is x.data

@@ -447,7 +447,7 @@ def _checkpoint(directory, model_name="mlp"):
     meta = {"model": model_name, "architecture": [784, 32, 10], "dtype": "float32", "seed": 0, "weight_init_std": 0.01}
     model = build_model(meta)
     for p in model.parameters():  # not the freshly built weights: export must read the checkpoint's
-        p.data[...] = np.random.default_rng(p.size).standard_normal(p.shape) * 0.05
+        p.data[...] = np.random.default_rng(p.numel()).standard_normal(p.shape) * 0.05
     save_checkpoint(directory, {"meta": meta, "model": model.state_dict(), "iteration": 7})
     return model
 

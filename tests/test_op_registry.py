@@ -125,7 +125,7 @@ def test_one_model_function_runs_eagerly_and_as_a_static_graph():
 @pytest.mark.parametrize("data", [[0.0], [[1.0, 2.0]], np.zeros((2, 2))])
 def test_bool_follows_numpy_and_pytorch(data):
     t = gg.tensor(data)
-    if t.size == 1:
+    if t.numel() == 1:
         assert bool(t) is False and bool(gg.tensor([3.0])) is True
         assert bool(np.asarray(data).reshape(()) > 0) is bool(t > 0)
     else:

@@ -7,7 +7,8 @@ is alive for the whole pass because the graph holds it as some function's input.
 """
 from __future__ import annotations
 
-from . import mode
+from . import function, mode
+from .inplace import check_versions
 from ..backend import namespace, sum_to
 from .function import Function, check_finite
 from .tensor import Tensor
@@ -81,6 +82,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     continue
             if fn.released:
                 raise RuntimeError(FREED_GRAPH.format(op=type(fn).__name__))
+            if fn.epoch != function.inplace_writes:  # something was written in place after fn was recorded
+                check_versions(fn)
             gxs = _call_backward(fn, gys) if create_graph else fn.backward(*gys)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
@@ -182,6 +185,8 @@ def _call_backward(fn: Function, gys):
     """
     tensor_ops = _tensor_ops()
     live = {id(t.data): t for t in fn.inputs}
+    for view, t in zip(fn.__dict__.get("input_views", ()), fn.inputs):
+        live[id(view)] = t  # a leaf's Storage reached forward as this plain view (Function._arrays)
     for ref in fn.outputs:
         out = ref()
         if out is not None:

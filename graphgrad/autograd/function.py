@@ -26,6 +26,8 @@ _EVERY_INPUT = (True,) * 16  # driven by hand, every input's gradient is wanted
 _state = mode.state  # this thread's autograd modes
 NODE_TYPES: list = []  # classes whose instances build static-graph nodes (graphgrad.graph registers Node)
 NEW_OP_HOOKS: list = []  # called with each Function subclass defined after graphgrad.ops was built
+_HOST = {np.ndarray}  # NumPy array types the fast paths take (inplace.py adds its Storage subclass)
+inplace_writes = 0  # in-place writes so far (autograd/inplace.py counts them); recorded ops note it as `epoch`
 
 
 class Function:
@@ -47,6 +49,7 @@ class Function:
     outputs: tuple = ()  # weak references to the Tensors it made
     needs_input_grad: tuple = _EVERY_INPUT  # which inputs want a gradient
     released = False  # True once backward has freed what forward saved
+    epoch = 0  # `inplace_writes` when recorded: backward checks saved values only if a write came later
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -93,34 +96,44 @@ class Function:
         n = len(inputs)  # the usual arities unrolled: comprehensions would cost more than the bookkeeping
         if n == 1:
             (a,) = inputs
-            if type(a.data) is not np.ndarray:
-                self.xp = _namespace(inputs, self)
-            ys, needs = self.forward(a.data), (a.requires_grad,)
+            da = a.data
+            if type(da) is not np.ndarray:
+                (da,) = self._arrays(inputs)
+            ys, needs = self.forward(da), (a.requires_grad,)
         elif n == 2:
             a, b = inputs
-            if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray:
-                self.xp = _namespace(inputs, self)
-            ys, needs = self.forward(a.data, b.data), (a.requires_grad, b.requires_grad)
-        elif n == 3:
-            a, b, c = inputs
-            if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray or type(c.data) is not np.ndarray:
-                self.xp = _namespace(inputs, self)
-            ys, needs = self.forward(a.data, b.data, c.data), (a.requires_grad, b.requires_grad, c.requires_grad)
+            da, db = a.data, b.data
+            if type(da) is not np.ndarray or type(db) is not np.ndarray:
+                da, db = self._arrays(inputs)
+            ys, needs = self.forward(da, db), (a.requires_grad, b.requires_grad)
         else:
-            if any(type(t.data) is not np.ndarray for t in inputs):
-                self.xp = _namespace(inputs, self)
-            ys = self.forward(*[t.data for t in inputs])
+            arrays = [t.data for t in inputs]
+            if any(type(d) is not np.ndarray for d in arrays):
+                arrays = self._arrays(inputs)
+            ys = self.forward(*arrays)
             needs = tuple([t.requires_grad for t in inputs])
         if type(ys) is tuple:
             return self._record(inputs, needs, tuple([Tensor(self._as_output(y)) for y in ys]))
         out = _new(Tensor)  # Tensor(ys) without __init__'s checks: ys is this op's own fresh array
-        out.data = ys if type(ys) is np.ndarray else self._as_output(ys)
+        out.data = ys if type(ys) in _HOST else self._as_output(ys)
         if _state.anomaly:
             check_finite(self, "forward", (out,))
         if True in needs and _state.grad_enabled:  # the one-output case of _record, inlined
             self.inputs, self.needs_input_grad, self.outputs = inputs, needs, (weakref.ref(out),)
             out.creator, out.requires_grad = self, True
+            if inplace_writes:
+                self.epoch = inplace_writes
         return out
+
+    def _arrays(self, inputs) -> list:
+        """The inputs' arrays for forward: a leaf's Storage as a plain ndarray view (so NumPy fast paths
+        take it; views share its version counter), and another library's arrays with `self.xp` set."""
+        arrays = [t.data.view(np.ndarray) if type(t.data) in _HOST else t.data for t in inputs]
+        if any(type(d) is not np.ndarray for d in arrays):
+            self.xp = _namespace(inputs, self)
+        else:
+            self.input_views = arrays  # create_graph finds the inputs behind what forward saved
+        return arrays
 
     def _record(self, inputs: tuple, needs: tuple, outs: tuple) -> tuple:
         """Remember inputs and (weakly) outputs for backward, if any input requires grad."""
@@ -129,6 +142,7 @@ class Function:
         if True in needs and _state.grad_enabled:
             self.inputs, self.needs_input_grad = inputs, needs
             self.outputs = tuple([weakref.ref(o) for o in outs])
+            self.epoch = inplace_writes
             for o in outs:
                 o.creator, o.requires_grad = self, True
         return outs
@@ -205,20 +219,24 @@ def _to_node(fn: Function, inputs: tuple):
 
 
 def _wrap_constants(inputs) -> tuple:
-    """Wrap non-tensor inputs as constants; Python numbers take the dtype of the tensors beside them."""
-    ref = next((x.data for x in inputs if isinstance(x, Tensor)), None)
+    """Wrap non-tensor inputs as constants. Python numbers follow PyTorch's promotion: they take the
+    dtype of the tensors beside them unless they are of a higher kind (a float beside an int or bool
+    tensor gives the default float dtype, float32; an int beside a bool tensor gives int64)."""
+    tensors = [x.data for x in inputs if isinstance(x, Tensor)]
+    ref = max(tensors, key=_kind_rank) if tensors else None
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
             out.append(x)
         elif isinstance(x, (int, float, bool)) and ref is not None:
-            if type(ref) is np.ndarray:
-                out.append(Tensor(np.asarray(x, dtype=np.result_type(ref.dtype, x))))
+            dtype = _scalar_dtype(ref.dtype, x)
+            if type(ref) in _HOST:
+                out.append(Tensor(np.asarray(x, dtype=dtype)))
             else:
                 from ..backend import namespace
 
                 xp = namespace(ref)
-                out.append(Tensor(xp.asarray(x, dtype=xp.result_type(ref.dtype, x), device=xp.device(ref))))
+                out.append(Tensor(xp.asarray(x, dtype=xp.dtype(dtype), device=xp.device(ref))))
         elif isinstance(x, (list, tuple)) and any(isinstance(i, Tensor) for i in x):
             raise TypeError(
                 f"{type(x).__name__} of tensors given where one tensor was expected; "
@@ -229,7 +247,31 @@ def _wrap_constants(inputs) -> tuple:
             if arr.dtype == object:
                 raise TypeError(f"cannot make a tensor from {type(x).__name__} {x!r:.60}: not numeric data")
             out.append(Tensor(arr))
+    if ref is not None and any(isinstance(x, float) for x in inputs) and _kind_rank(ref) < 2:
+        # an int tensor with a Python float computes in the default float dtype (NumPy would give float64)
+        out = [Tensor(t.data.astype(np.float32)) if isinstance(t.data, np.ndarray) and t.data.dtype.kind in "iub"
+               else t for t in out]
     return tuple(out)
+
+
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _kind_rank(a) -> int:
+    return _RANK.get(getattr(a.dtype, "kind", "f"), 2)
+
+
+def _scalar_dtype(dtype, x):
+    """The dtype a Python number takes beside tensors of `dtype` (PyTorch's rule for "wrapped numbers")."""
+    kind = getattr(dtype, "kind", "f")
+    rank = _RANK.get(kind, 2)
+    if isinstance(x, bool):
+        return dtype
+    if isinstance(x, int):
+        return dtype if rank >= 1 else np.int64
+    if isinstance(x, float):
+        return dtype if rank >= 2 else np.float32
+    return np.result_type(dtype, x)
 
 
 def check_finite(fn: Function, phase: str, arrays) -> None:

@@ -23,7 +23,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not out.requires_grad:
             raise RuntimeError("autograd.grad: an output does not require grad (no input of it requires grad)")
         if g is None:
-            if out.size != 1:
+            if out.numel() != 1:
                 raise RuntimeError(
                     f"autograd.grad: output of shape {out.shape} is not a scalar; pass grad_outputs"
                 )

@@ -76,7 +76,7 @@ def hessian(func: Callable, inputs, create_graph: bool = False):
 
     def gradient(*ys):
         out = func(*ys)
-        if not isinstance(out, Tensor) or out.size != 1:
+        if not isinstance(out, Tensor) or out.numel() != 1:
             raise ValueError(
                 f"hessian: func must return a single-element Tensor, got "
                 f"{type(out).__name__}{'' if not isinstance(out, Tensor) else ' of shape ' + str(out.shape)}"
@@ -118,7 +118,7 @@ def _outputs(outs, what: str):
 
 def _vectors(v, like: list, what: str, side: str) -> list:
     if v is None:
-        if len(like) != 1 or like[0].size != 1:
+        if len(like) != 1 or like[0].numel() != 1:
             raise ValueError(f"{what}: v may be omitted only when there is a single one-element tensor in {side}")
         return [np.ones_like(like[0].data)]
     vs = list(v) if isinstance(v, (tuple, list)) else [v]
@@ -161,7 +161,7 @@ def _reverse_block(out: Tensor, x: Tensor, xs: list, create_graph: bool) -> Tens
     rows = []
     seed = np.zeros(out.shape, dtype=out.dtype)
     flat = seed.reshape(-1)
-    for k in range(out.size):
+    for k in range(out.numel()):
         flat[k] = 1
         (g,) = grad(out, x, grad_outputs=seed.copy(), retain_graph=True, create_graph=create_graph, allow_unused=True)
         flat[k] = 0
@@ -175,7 +175,7 @@ def _forward_blocks(func: Callable, xs: list, outs: list, create_graph: bool) ->
     """d out_i / d x_j by one JVP per element of each x_j (the Jacobian's columns)."""
     cols = [[[] for _ in xs] for _ in outs]
     for j, x in enumerate(xs):
-        for k in range(x.size):
+        for k in range(x.numel()):
             e = np.zeros(x.shape, dtype=x.dtype)
             e.reshape(-1)[k] = 1
             vs = [e if i == j else np.zeros_like(y.data) for i, y in enumerate(xs)]

@@ -2,7 +2,9 @@
 
 The array may come from any library graphgrad supports (NumPy, CuPy, an Array-API library):
 ops keep results in that library and on that device. Every op method and operator
-(`x.exp()`, `x.sum(axis)`, `x + y`, `x[i]`) is generated from the op library's declarations.
+(`x.exp()`, `x.sum(dim)`, `x + y`, `x[i]`, `x.add_(y)`, `x -= y`) is generated from the op
+library's declarations; this module holds what is not an op: attributes, conversions, autograd
+entry points and the in-place machinery (see `inplace.py`).
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import math
 
 import numpy as np
 
-from . import engine
+from . import engine, inplace, mode
 from ..backend import as_array, devices, is_floating, namespace, shared_ones, to_numpy
+from ..dtypes import resolve_dtype
 
 
 class Tensor:
@@ -37,9 +40,23 @@ class Tensor:
     shape = property(lambda self: tuple(self.data.shape), doc="Tuple of dimension sizes.")
     ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
     dtype = property(lambda self: self.data.dtype, doc="The data's dtype.")
-    size = property(lambda self: math.prod(self.data.shape), doc="Number of elements.")
     is_leaf = property(lambda self: self.creator is None, doc="True if no recorded op made it.")
     device = property(lambda self: devices.device_of(self.data), doc="Where the data lives (graphgrad.device for NumPy/CuPy).")
+    grad_fn = property(lambda self: self.creator, doc="The Function that made this tensor (PyTorch's name for `creator`).")
+    _version = property(lambda self: inplace.version(self.data), doc="How often its storage was modified in place.")
+
+    def size(self, dim: int | None = None):
+        """The shape (PyTorch's `size()`), or the length of dimension `dim`; `numel()` counts elements."""
+        shape = tuple(self.data.shape)
+        return shape if dim is None else shape[dim]
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return math.prod(self.data.shape)
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set whether gradients are collected for this leaf tensor (in place)."""
@@ -48,7 +65,11 @@ class Tensor:
                 f"requires_grad=True needs floating-point data, got dtype {self.data.dtype}; "
                 f"convert first, e.g. tensor(data, dtype='float32', requires_grad=True)"
             )
+        if not requires_grad and self.creator is not None:
+            raise RuntimeError("requires_grad_(False): only a leaf's flag can be changed; use detach() for a non-leaf")
         self.requires_grad = requires_grad
+        if requires_grad and type(self.data) is np.ndarray:
+            self.data = self.data.view(inplace.Storage)  # so that p.data.copy_(w) and p.data.zero_() work
         return self
 
     def __len__(self) -> int:
@@ -57,19 +78,34 @@ class Tensor:
         return self.data.shape[0]
 
     def __bool__(self) -> bool:
-        if self.size != 1:
+        if self.numel() != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape}); "
                 f"use .any() or .all(), or compare a single element"
             )
         return bool(to_numpy(self.data).reshape(()))
 
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.numel() != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} {self.shape}")
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        a = to_numpy(self.data)
+        return a if dtype is None else a.astype(dtype)
+
     def __repr__(self) -> str:
         body = np.array2string(to_numpy(self.data), separator=", ", prefix="tensor(")
         extra = ""
         if str(self.data.dtype) != "float32":
             extra += f", dtype={self.data.dtype}"
-        if not isinstance(self.data, np.ndarray):
+        if not isinstance(self.data, (np.ndarray, np.generic)):
             extra += f", device={self.device}"
         if self.creator is not None:
             extra += f", grad_fn=<{type(self.creator).__name__}>"
@@ -86,7 +122,7 @@ class Tensor:
                 "create its inputs with requires_grad=True"
             )
         if grad is None:
-            if self.size != 1:
+            if self.numel() != 1:
                 raise RuntimeError(
                     f"backward() without a grad argument works only on a scalar, but this tensor "
                     f"has shape {self.shape}; reduce it first (e.g. .sum()) or pass grad="
@@ -110,15 +146,25 @@ class Tensor:
         """A tensor sharing the same data, cut from the graph."""
         return Tensor(self.data)
 
+    def detach_(self) -> "Tensor":
+        """Cut this tensor from the graph, in place: it becomes a leaf that does not require grad."""
+        self.creator, self.requires_grad = None, False
+        return self
+
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array: the ndarray itself (shared) for NumPy data, else a host copy."""
-        return to_numpy(self.data)
+        a = to_numpy(self.data)
+        return a.view(np.ndarray) if type(a) is inplace.Storage else a
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item(): only one-element tensors convert to a number, got shape {self.shape}")
         return to_numpy(self.data).reshape(()).item()
+
+    def tolist(self):
+        """The values as (nested) Python lists of Python numbers."""
+        return to_numpy(self.data).tolist()
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
@@ -132,9 +178,9 @@ class Tensor:
         """
         target, dtype = devices.parse_to_args(args, kwargs, "Tensor.to")
         out = self if target is None else devices.tensor_to(self, target)
-        if dtype is not None and out.data.dtype != namespace(out.data).dtype(dtype):
-            out = F.astype(out, dtype)
-        return out
+        if dtype is not None and out.data.dtype != namespace(out.data).dtype(resolve_dtype(dtype)):
+            out = F.astype(out, resolve_dtype(dtype))
+        return F.clone(out) if kwargs.get("copy") and out is self else out
 
     def cuda(self, device=None) -> "Tensor":
         """This tensor on GPU `device` (an index or 'cuda:N'; default the current GPU)."""
@@ -144,24 +190,32 @@ class Tensor:
         """This tensor in host memory (NumPy); `self` if it is there already."""
         return self.to("cpu")
 
-    # Comparisons give boolean tensors that carry no gradient.
-    def __lt__(self, other): return Tensor(self.data < _raw(other))
-    def __le__(self, other): return Tensor(self.data <= _raw(other))
-    def __gt__(self, other): return Tensor(self.data > _raw(other))
-    def __ge__(self, other): return Tensor(self.data >= _raw(other))
-    def __eq__(self, other): return Tensor(self.data == _raw(other))
-    def __ne__(self, other): return Tensor(self.data != _raw(other))
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """This tensor cast to `other`'s dtype."""
+        return self.to(other.dtype)
 
-    def argmax(self, axis=None):
-        """Indices of the maxima along `axis` (flattened when None)."""
-        return Tensor(namespace(self.data).argmax(self.data, axis=axis))
+    def float(self): return self.to(np.float32)  # noqa: E704
+    def double(self): return self.to(np.float64)  # noqa: E704
+    def half(self): return self.to(np.float16)  # noqa: E704
+    def long(self): return self.to(np.int64)  # noqa: E704
+    def int(self): return self.to(np.int32)  # noqa: E704
+    def bool(self): return self.to(np.bool_)  # noqa: E704
 
-    def argmin(self, axis=None):
-        """Indices of the minima along `axis` (flattened when None)."""
-        return Tensor(namespace(self.data).argmin(self.data, axis=axis))
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
 
-    T = property(lambda self: F.transpose(self), doc="All axes reversed.")
-    mT = property(lambda self: F.swapaxes(self, -1, -2), doc="The last two axes swapped.")
+    # Comparison operators: the comparison ops (boolean results, no gradient).
+    def __lt__(self, other): return F.lt(self, other)  # noqa: E704
+    def __le__(self, other): return F.le(self, other)  # noqa: E704
+    def __gt__(self, other): return F.gt(self, other)  # noqa: E704
+    def __ge__(self, other): return F.ge(self, other)  # noqa: E704
+    def __eq__(self, other): return F.eq(self, other)  # noqa: E704
+    def __ne__(self, other): return F.ne(self, other)  # noqa: E704
+
+    T = property(lambda self: F.permute(self, tuple(reversed(range(self.data.ndim)))), doc="All axes reversed.")
+    mT = property(lambda self: F.transpose(self, -1, -2), doc="The last two axes swapped.")
 
 
 def unwrap(x):
@@ -169,14 +223,13 @@ def unwrap(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-_raw = unwrap
-
-
-def as_tensor(x) -> Tensor:
-    """Wrap `x` as a constant Tensor unless it already is one."""
+def as_tensor(x, dtype=None) -> Tensor:
+    """`x` as a Tensor, sharing memory where possible (a Tensor of that dtype is returned as is)."""
     if isinstance(x, Tensor):
-        return x
-    return Tensor(as_array(x))
+        return x if dtype is None else x.to(dtype)
+    if isinstance(x, np.ndarray) and dtype is None:
+        return Tensor(x)
+    return Tensor(as_array(x, None if dtype is None else resolve_dtype(dtype)))
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -186,11 +239,14 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     unless `device` ('cpu', 'cuda', 'cuda:N', a graphgrad.device or a library's device) says where.
     """
     data = data.data if isinstance(data, Tensor) else data
+    dtype = None if dtype is None else resolve_dtype(dtype)
     if hasattr(data, "__array_namespace__") and not isinstance(data, (np.ndarray, np.generic)):
         xp = namespace(data)
         arr = xp.astype(data, xp.dtype(dtype), copy=True) if dtype is not None else xp.asarray(data, copy=True)
     else:
         arr = np.array(as_array(data, dtype), copy=True)
+        if type(arr) is not np.ndarray:
+            arr = arr.view(np.ndarray)
         if arr.dtype == object:
             raise TypeError(f"tensor(): data of type {type(data).__name__} is not numeric (it made an object array)")
     if device is not None:
@@ -201,3 +257,4 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
 from .. import ops as F  # noqa: E402  (the op library needs Tensor's module loaded first)
 
 F.install_methods(Tensor)
+inplace.install(Tensor, F)

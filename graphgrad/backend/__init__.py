@@ -76,6 +76,14 @@ def as_array(data, dtype=None):
     return arr
 
 
+def beside(host, like, dtype=None):
+    """A host (NumPy) constant in the library and on the device of array `like` (itself for NumPy)."""
+    if isinstance(like, np.ndarray):
+        return host if dtype is None else np.asarray(host, dtype=dtype)
+    xp = namespace(like)
+    return xp.asarray(host, dtype=None if dtype is None else xp.dtype(dtype), device=xp.device(like))
+
+
 def sum_to(g, shape: tuple):
     """Sum a broadcast gradient (an array of any library) back to `shape`."""
     if g.shape == shape:

@@ -7,6 +7,8 @@ methods and ufuncs directly: a generic wrapper would add microseconds to every o
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -138,6 +140,15 @@ class NumpyOps:
         return x[index]
 
     @staticmethod
+    def scatter_add_along(shape, dim, index, values):
+        """Zeros of `shape` with values[i, j, ...] added at index[i, j, ...] along `dim` (repeats accumulate)."""
+        out = np.zeros(shape, dtype=values.dtype)
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[dim] = index
+        np.add.at(out, tuple(grid), values)
+        return out
+
+    @staticmethod
     def pick(x, t):
         """x[n, t[n]] for every row n of a 2-D x."""
         return x[_rows(len(t)), t]
@@ -184,14 +195,52 @@ class NumpyOps:
         return np.lib.stride_tricks.as_strided(x, tuple(shape), tuple(strides), writeable=False)
 
     @staticmethod
+    def argsort(x, axis=-1, descending=False, stable=True):
+        """The standard's argsort: stable, and descending keeps equal elements in their order."""
+        if descending:  # reversing an ascending sort would reverse the ties: sort a decreasing key instead
+            kind = x.dtype.kind
+            x = ~x if kind == "b" else -x.astype(np.int64) if kind == "u" else -x
+        return np.argsort(x, axis=axis, kind="stable")
+
+    @staticmethod
     def device(x):
         return "cpu"
+
+    @staticmethod
+    def erf(x):
+        """The error function (SciPy's when installed, else math.erf elementwise)."""
+        return _erf(np, x)
+
+    def __getattr__(self, name):
+        """Any other NumPy function (Array-API names: asin, atan2, bitwise_left_shift, ...)."""
+        try:
+            return getattr(np, name)
+        except AttributeError:
+            raise AttributeError(f"graphgrad's NumPy namespace has no function {name!r}") from None
 
     def __repr__(self) -> str:
         return "<graphgrad ops: numpy>"
 
 
+def _erf(np_, x):
+    try:
+        from scipy.special import erf
+    except ImportError:
+        import math
+
+        out = np_.frompyfunc(math.erf, 1, 1)(x)
+        return np_.asarray(out, dtype=x.dtype if np_.issubdtype(x.dtype, np_.floating) else np_.float32)
+    return erf(x)
+
+
 _ROWS: dict = {}
+
+
+def _flat_positions(shape: tuple, index) -> np.ndarray:
+    """The flat positions x[index] reads in an array of `shape`, computed on the host by NumPy's indexing rules."""
+    items = index if isinstance(index, tuple) else (index,)
+    host = tuple(to_numpy(i) if hasattr(i, "shape") else i for i in items)
+    return np.arange(math.prod(shape)).reshape(shape)[host if isinstance(index, tuple) else host[0]]
 
 
 def _rows(n: int) -> np.ndarray:
@@ -206,7 +255,7 @@ def _rows(n: int) -> np.ndarray:
 def _row_index(index):
     """The integer array of `x[i]`, `x[i, ...]` or `x[i, :]` (rows picked by a 1-D integer array), or None."""
     if isinstance(index, tuple):
-        if not index or not all(i is Ellipsis or i == slice(None) for i in index[1:]):
+        if not index or not all(i is Ellipsis or (isinstance(i, slice) and i == slice(None)) for i in index[1:]):
             return None
         index = index[0]
     if hasattr(index, "shape") and index.ndim == 1 and "int" in str(index.dtype):
@@ -269,33 +318,49 @@ class GenericOps:
         return self.base.reshape(self.base.sum(g, axis=_reduce_axes(g.shape, shape), keepdims=True), tuple(shape))
 
     def scatter_add(self, shape, index, values):
-        """Zeros of `shape` with `values` added at `index`, on the values' device."""
+        """Zeros of `shape` with `values` added at `index` (any NumPy index), on the values' device."""
         xp = self.base
-        out = xp.zeros(shape, dtype=values.dtype, device=self.device(values))
         if _hits_each_element_once(index):
+            out = xp.zeros(shape, dtype=values.dtype, device=self.device(values))
             out[index] = values
             return out
-        if getattr(xp, "__name__", "").startswith("cupy"):
-            import cupyx
-
-            cupyx.scatter_add(out, index, values)
-            return out
-        index = _row_index(index) if _row_index(index) is not None else index
-        if not (hasattr(index, "shape") and index.ndim == 1):
-            raise TypeError(
-                f"scatter_add: repeated integer-array indices of this form ({type(index).__name__}) need "
-                f"NumPy or CuPy; {self.name} supports a single 1-D index array"
-            )
-        hits = xp.astype(xp.arange(shape[0], device=self.device(values))[:, None] == index[None, :], values.dtype)
-        flat = xp.reshape(values, (values.shape[0], -1))
-        return out + xp.reshape(hits @ flat, shape)
+        pos = _flat_positions(shape, index)
+        return xp.reshape(self._scatter_flat(math.prod(shape), xp.asarray(pos, device=self.device(values)), values), shape)
 
     def getitem(self, x, index):
-        """x[index] with NumPy's rules where the standard is narrower: rows picked by one integer array."""
+        """x[index] with NumPy's rules where the standard is narrower (integer arrays beside slices, ...)."""
         rows = _row_index(index)
         if rows is not None:
+            rows = self.base.asarray(rows, device=self.device(x)) if isinstance(rows, np.ndarray) else rows
             return self.base.take(x, rows, axis=0)
-        return x[index]
+        try:
+            return x[index]
+        except (IndexError, TypeError):  # an index the library refuses: take the same elements by flat position
+            pos = _flat_positions(tuple(x.shape), index)
+            flat = self.base.take(self.base.reshape(x, (-1,)), self.base.asarray(pos.ravel(), device=self.device(x)))
+            return self.base.reshape(flat, pos.shape)
+
+    def scatter_add_along(self, shape, dim, index, values):
+        """Zeros of `shape` with values added at index along `dim` (gather's adjoint), on the values' device."""
+        xp = self.base
+        positions = xp.reshape(xp.arange(math.prod(shape), device=self.device(values)), tuple(shape))
+        region = tuple(slice(0, n) if d != dim else slice(None) for d, n in enumerate(index.shape))
+        pos = xp.take_along_axis(positions[region], index, axis=dim)
+        return xp.reshape(self._scatter_flat(math.prod(shape), pos, values), tuple(shape))
+
+    def _scatter_flat(self, size: int, pos, values):
+        """A 1-D array of `size` zeros with values added at flat positions `pos` (repeats accumulate)."""
+        xp = self.base
+        pos, values = xp.reshape(pos, (-1,)), xp.reshape(values, (-1,))
+        if "cupy" in self.name:  # array_api_compat.cupy
+            import cupyx
+
+            out = xp.zeros((size,), dtype=values.dtype)
+            cupyx.scatter_add(out, pos, values)
+            return out
+        # The standard has no scatter: a one-hot matrix product (memory size x len(pos); fine for tests, not for GPUs)
+        hits = xp.astype(xp.arange(size, device=self.device(values))[:, None] == pos[None, :], values.dtype)
+        return hits @ values
 
     def pick(self, x, t):
         return self.base.take_along_axis(x, t[:, None], axis=1)[:, 0]
@@ -314,8 +379,49 @@ class GenericOps:
             slabs.append(x[tuple(index)])
         return xp.reshape(xp.stack(slabs, axis=-1), tuple(slabs[0].shape) + tuple(size))
 
+    def argsort(self, x, axis=-1, descending=False, stable=True):
+        return self.base.argsort(x, axis=axis, descending=descending, stable=stable)
+
+    def cumsum(self, x, axis=None):
+        return self.base.cumulative_sum(x, axis=axis)
+
+    def cumprod(self, x, axis=None):
+        return self.base.cumulative_prod(x, axis=axis)
+
+    def flip(self, x, axis=None):
+        return self.base.flip(x, axis=axis)
+
+    def roll(self, x, shift, axis=None):
+        return self.base.roll(x, shift=shift, axis=axis)
+
+    def exp2(self, x):
+        return self.base.pow(self.base.asarray(2.0, dtype=x.dtype, device=self.device(x)), x)
+
+    def fmod(self, x, y):
+        """C's fmod: the remainder with the sign of x (the standard's remainder takes y's sign)."""
+        r = self.base.remainder(x, y)
+        return self.base.where((r != 0) & ((r < 0) != (x < 0)), r - y, r)
+
+    def isclose(self, a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+        xp = self.base
+        close = (a == b) | (xp.abs(a - b) <= atol + rtol * xp.abs(b))
+        return close | (xp.isnan(a) & xp.isnan(b)) if equal_nan else close
+
+    def einsum(self, *args, **kwargs):
+        if not hasattr(self.base, "einsum"):
+            raise TypeError(f"einsum: {self.name} has no einsum (the Array API standard does not define it)")
+        return self.base.einsum(*args, **kwargs)
+
     def row_reducible(self, x):
         return x
+
+    def erf(self, x):
+        """The error function: the library's own if it has one, else computed on the host."""
+        if hasattr(self.base, "erf"):
+            return self.base.erf(x)
+        import numpy
+
+        return self.base.asarray(_erf(numpy, to_numpy(x)), device=self.device(x))
 
     def shared_ones(self, like):
         return self.base.ones_like(like)

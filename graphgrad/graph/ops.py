@@ -8,6 +8,7 @@ anything. `apply` builds a node from any Function subclass, including your own.
 """
 from __future__ import annotations
 
+import builtins
 import sys
 
 from .. import ops as _library
@@ -47,7 +48,7 @@ def graph_function(f):
 
 def _has_node(args) -> bool:
     for a in args:
-        if isinstance(a, Node) or (isinstance(a, (list, tuple)) and any(isinstance(i, Node) for i in a)):
+        if isinstance(a, Node) or (isinstance(a, (list, tuple)) and builtins.any(isinstance(i, Node) for i in a)):
             return True
     return False
 
@@ -71,7 +72,7 @@ _library._listeners.append(lambda op, f: [_publish(n, graph_function(f)) for n i
 
 def _columns(*xs) -> bool:
     """True when every input is a node of the article's column-vector API (see Variable)."""
-    return all(isinstance(x, Node) and x.matrix_api for x in xs)
+    return builtins.all(isinstance(x, Node) and x.matrix_api for x in xs)
 
 
 def dot(x, y, name=None):
@@ -117,13 +118,13 @@ def _fused_neurons(xs, name):
     """For neurons [act](Add(Dot(wᵢ, x), bᵢ)) sharing x and act, one StackedAffine (then act) node: the
     article's layer of separate neurons computed as one matrix product (the neuron nodes stay, unused)."""
     found = [_neuron(x) for x in xs]
-    if len(xs) < 2 or any(f is None for f in found):
+    if len(xs) < 2 or builtins.any(f is None for f in found):
         return None
     acts, ws, inputs, bs = zip(*found)
     first = acts[0]
-    same_act = all((a is None) == (first is None) and (a is None or (
+    same_act = builtins.all((a is None) == (first is None) and (a is None or (
         a.function_class is first.function_class and a.config == first.config)) for a in acts)
-    if not same_act or any(x is not inputs[0] for x in inputs) or len({id(w) for w in ws}) != len(ws):
+    if not same_act or builtins.any(x is not inputs[0] for x in inputs) or len({id(w) for w in ws}) != len(ws):
         return None
     if first is None:
         return stacked_affine(inputs[0], list(ws), list(bs), name=name)  # noqa: F821

@@ -53,7 +53,7 @@ def _gemm(node, a, b, c=None):
 
 
 def _pow(node, x, y):
-    if isinstance(y, Tensor) and not y.requires_grad and y.size == 1:
+    if isinstance(y, Tensor) and not y.requires_grad and y.numel() == 1:
         return ops.pow(x, float(y.data.reshape(())))  # x**c: the cheaper rule, as eager graphgrad records it
     return ops.pow(x, y)
 

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 
 from ..backend import namespace
-from . import activations, arithmetic, linear, losses, reductions, shape, texts  # noqa: F401  (they register their ops)
+from . import activations, arithmetic, attention, indexing, linalg, linear, losses, math  # noqa: F401  (they register their ops)
+from . import reductions, reshaping, shape, sorting, texts  # noqa: F401
 from . import conv, padding, pooling  # noqa: F401  (convolutional networks' ops)
 from ..autograd.function import NEW_OP_HOOKS
 from .surface import build, make_function, make_method, make_operators, public_ops
@@ -63,13 +64,6 @@ _listeners: list = []  # called with (op class, function) for every op added lat
 NEW_OP_HOOKS.append(add_op)
 
 
-def swapaxes(x, a: int, b: int):
-    """x with axes a and b exchanged."""
-    axes = list(range(len(x.shape)))
-    axes[a], axes[b] = axes[b], axes[a]
-    return transpose(x, tuple(axes))  # noqa: F821  (generated above)
-
-
 class tensor_ops:
     """What backward computes with under create_graph: graphgrad's functions, under the namespace's names."""
 
@@ -85,7 +79,11 @@ class tensor_ops:
 
     @staticmethod
     def max(x, axis=None, keepdims=False):
-        return FUNCTIONS["max"](x, axis, keepdims)
+        return FUNCTIONS["amax"](x, axis, keepdims)
+
+    @staticmethod
+    def min(x, axis=None, keepdims=False):
+        return FUNCTIONS["amin"](x, axis, keepdims)
 
     @staticmethod
     def reshape(x, shape):
@@ -93,7 +91,7 @@ class tensor_ops:
 
     @staticmethod
     def permute_dims(x, axes):
-        return FUNCTIONS["transpose"](x, tuple(axes))
+        return FUNCTIONS["permute"](x, tuple(axes))
 
     @staticmethod
     def broadcast_to(x, shape):
@@ -136,6 +134,12 @@ class tensor_ops:
     @staticmethod
     def getitem(x, index):
         return FUNCTIONS["getitem"](x, index)
+
+    @staticmethod
+    def scatter_add_along(shape, dim, index, values):
+        from .indexing import ScatterAddAlong
+
+        return ScatterAddAlong(tuple(shape), dim)(index, values)
 
     @staticmethod
     def pick(x, t):
@@ -184,4 +188,8 @@ def _constant(a):
     return Tensor(a)
 
 
-__all__ = sorted(FUNCTIONS) + ["swapaxes", "tensor_ops", "install_methods", "add_op", "public_ops"]
+for _name in FUNCTIONS:  # every other op under its own name (sin, cumsum, flip, einsum, ...)
+    if not hasattr(tensor_ops, _name):
+        setattr(tensor_ops, _name, staticmethod(FUNCTIONS[_name]))
+
+__all__ = sorted(FUNCTIONS) + ["tensor_ops", "install_methods", "add_op", "public_ops"]

@@ -6,7 +6,11 @@ any Array-API library), or graphgrad's own tensor functions when backward is dif
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
+
+_F64 = np.dtype(np.float64)
 
 
 def _no_broadcast(op: str, x, y) -> ValueError:
@@ -19,7 +23,12 @@ def _no_broadcast(op: str, x, y) -> ValueError:
 class Add(Function):
     """z = x + y.  dz/dx = dz/dy = 1: the add gate hands the upstream gradient to both inputs."""
 
-    name, operator, symbol, elementwise = "add", "add", "+", True
+    name, method, operator, symbol, elementwise = "add", True, "add", "+", True
+
+    @staticmethod
+    def function(x, y, alpha=1):
+        """x + alpha·y."""
+        return Add()(x, y if alpha == 1 else y * alpha)
 
     def forward(self, x, y):
         try:
@@ -34,7 +43,12 @@ class Add(Function):
 class Sub(Function):
     """z = x - y.  dz/dx = 1, dz/dy = -1."""
 
-    name, operator, symbol, elementwise = "sub", "sub", "−", True
+    name, method, aliases, operator, symbol, elementwise = "sub", True, ("subtract",), "sub", "−", True
+
+    @staticmethod
+    def function(x, y, alpha=1):
+        """x - alpha·y."""
+        return Sub()(x, y if alpha == 1 else y * alpha)
 
     def forward(self, x, y):
         try:
@@ -49,7 +63,7 @@ class Sub(Function):
 class Mul(Function):
     """z = x * y.  dz/dx = y, dz/dy = x: the multiply gate swaps its inputs."""
 
-    name, operator, symbol, elementwise = "mul", "mul", "×", True
+    name, method, aliases, operator, symbol, elementwise = "mul", True, ("multiply",), "mul", "×", True
 
     def forward(self, x, y):
         self.save_for_backward(x, y)
@@ -67,14 +81,17 @@ class Mul(Function):
 class Div(Function):
     """z = x / y.  dz/dx = 1/y, dz/dy = -x/y²."""
 
-    name, operator, symbol, elementwise = "div", "truediv", "÷", True
+    name, method, aliases, operator, symbol, elementwise = "div", True, ("divide", "true_divide"), "truediv", "÷", True
 
     def forward(self, x, y):
         self.save_for_backward(x, y)
         try:
-            return x / y
+            z = x / y
         except ValueError:
             raise _no_broadcast("div", x, y) from None
+        if z.dtype is _F64 and getattr(x, "dtype", _F64) is not _F64 and getattr(y, "dtype", _F64) is not _F64:  # int / int: the default float
+            z = self.xp.astype(z, self.xp.float32)
+        return z
 
     def backward(self, gz):
         x, y = self.saved
@@ -86,7 +103,7 @@ class Div(Function):
 class Neg(Function):
     """z = -x.  dz/dx = -1."""
 
-    name, operator, symbol, elementwise = "neg", "neg", "−x", True
+    name, method, aliases, operator, symbol, elementwise = "neg", True, ("negative",), "neg", "−x", True
 
     def forward(self, x):
         return -x
@@ -109,13 +126,15 @@ class PowScalar(Function):
 
     def backward(self, gz):
         (x,) = self.saved
+        if self.c == 0:  # d/dx x⁰ = 0 everywhere, also at x = 0 (where c·x^(c-1) would be 0·inf)
+            return gz * 0
         return gz * self.c * x ** (self.c - 1)
 
 
 class Pow(Function):
     """z = x**y for tensors.  dz/dx = y·x^(y-1), dz/dy = z·log(x)."""
 
-    name, operator, symbol, elementwise = "pow", "pow", "**", True
+    name, method, operator, symbol, elementwise = "pow", True, "pow", "**", True
 
     @staticmethod
     def function(x, y):
@@ -134,16 +153,21 @@ class Pow(Function):
 
     def backward(self, gz):
         x, y, z = self.saved
+        xp = self.xp
         need_x, need_y = self.needs_input_grad[:2]
-        gx = gz * y * x ** (y - 1) if need_x else None
-        gy = gz * z * self.xp.log(x) if need_y else None
+        gx = gy = None
+        if need_x:  # 0 where y = 0 (x⁰ is constant), as PyTorch
+            gx = xp.where(y == 0, xp.zeros_like(gz), gz * y * x ** xp.where(y == 0, xp.ones_like(y), y - 1))
+        if need_y:  # 0 at x = 0 for y >= 0 (0^y is constant there), as PyTorch
+            at_zero = (x == 0) & (y >= 0)
+            gy = xp.where(at_zero, xp.zeros_like(gz), gz * z * xp.log(xp.where(at_zero, xp.ones_like(x), x)))
         return gx, gy
 
 
 class MatMul(Function):
     """z = x @ w.  dz/dx = gz @ wᵀ, dz/dw = xᵀ @ gz (batched over leading axes, 1-D as in NumPy)."""
 
-    name, operator, symbol = "matmul", "matmul", "@"
+    name, method, operator, symbol = "matmul", True, "matmul", "@"
 
     def forward(self, x, w):
         self.save_for_backward(x, w)
@@ -181,6 +205,8 @@ class Exp(Function):
 
     def forward(self, x):
         y = self.xp.exp(x)
+        if y.dtype is _F64 and getattr(x, "dtype", _F64) is not _F64:  # exp of ints: the default float
+            y = self.xp.astype(y, self.xp.float32)
         self.save_for_backward(y)
         return y
 
@@ -195,8 +221,11 @@ class Log(Function):
     name, method, symbol, elementwise = "log", True, "log", True
 
     def forward(self, x):
+        y = self.xp.log(x)
+        if y.dtype is _F64 and getattr(x, "dtype", _F64) is not _F64:
+            x, y = self.xp.astype(x, self.xp.float32), self.xp.astype(y, self.xp.float32)
         self.save_for_backward(x)
-        return self.xp.log(x)
+        return y
 
     def backward(self, gy):
         (x,) = self.saved
@@ -210,6 +239,8 @@ class Sqrt(Function):
 
     def forward(self, x):
         y = self.xp.sqrt(x)
+        if y.dtype is _F64 and getattr(x, "dtype", _F64) is not _F64:
+            y = self.xp.astype(y, self.xp.float32)
         self.save_for_backward(y)
         return y
 
@@ -278,10 +309,10 @@ def _share(xp, wins, ties, dtype):
 class Clip(Function):
     """y = min(max(x, min), max).  dy/dx = 1 inside [min, max], 0 outside."""
 
-    name, method, symbol, elementwise = "clip", True, "clip", True
+    name, method, aliases, symbol, elementwise = "clamp", True, ("clip",), "clamp", True
 
     def __init__(self, min=None, max=None):
-        self.min, self.max = min, max
+        self.min, self.max = _number(min), _number(max)
 
     def forward(self, x):
         xp = self.xp
@@ -296,6 +327,33 @@ class Clip(Function):
     def backward(self, gy):
         (inside,) = self.saved
         return gy if inside is None else gy * inside
+
+
+class ClampMin(Clip):
+    """y = max(x, min).  dy/dx = 1 where x >= min."""
+
+    name, aliases, symbol = "clamp_min", (), "clamp_min"
+
+    @staticmethod
+    def function(x, min):
+        """x limited from below by `min`."""
+        return Clip(min, None)(x)
+
+
+class ClampMax(Clip):
+    """y = min(x, max).  dy/dx = 1 where x <= max."""
+
+    name, aliases, symbol = "clamp_max", (), "clamp_max"
+
+    @staticmethod
+    def function(x, max):
+        """x limited from above by `max`."""
+        return Clip(None, max)(x)
+
+
+def _number(v):
+    """A clamp bound: a Python number, or a tensor's values (used as constants)."""
+    return v.data if hasattr(v, "creator") else v
 
 
 class Where(Function):
@@ -328,6 +386,23 @@ class AsType(Function):
 
     def __init__(self, dtype):
         self.dtype = dtype
+
+    @staticmethod
+    def function(x, dtype):
+        """x cast to `dtype`; a cast to an integer or boolean dtype carries no gradient, as in PyTorch."""
+        from ..backend import is_floating
+        from ..dtypes import resolve_dtype
+
+        op = AsType(dtype)
+        try:
+            floating = is_floating(resolve_dtype(dtype))
+        except TypeError:  # another library's dtype object
+            floating = is_floating(dtype)
+        if floating:
+            return op(x)
+        from .math import constant
+
+        return constant(op, x)
 
     def forward(self, x):
         xp = self.xp

@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import namespace
 from .conv import Geometry, channel_major_zeros, check_input, pair
+from ..autograd.tensor import unwrap
 
 
 def pool_size(op: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -169,11 +170,6 @@ def _lower(xp, a, spatial: int):
     return a if spatial == 2 else xp.reshape(a, tuple(a.shape[:2]) + tuple(a.shape[3:]))
 
 
-def _raw(a):
-    """A saved constant as an array (create_graph hands backward constants wrapped as tensors)."""
-    return a.data if hasattr(a, "creator") else a
-
-
 def _scan(xp, win, g: Geometry):
     """Each window's maximum and the offset of its first maximum; a NaN wins and propagates (as in PyTorch)."""
     best = win[..., 0, 0]
@@ -247,7 +243,7 @@ class MaxPool2d(Function):
 
     def backward(self, gy):
         xp, g, n = self.xp, self.geometry, self.spatial
-        winner = _raw(self.saved[0])
+        winner = unwrap(self.saved[0])
         g2 = _lift(xp, gy, n)
         if getattr(xp, "differentiable", False) or type(g2) is not np.ndarray:
             index = flat_indices(namespace(winner), winner, g)
@@ -473,4 +469,4 @@ class AdaptiveMaxPool2d(Function):
         return with_indices(AdaptiveMaxPool2d(output_size, return_indices), x)
 
     def backward(self, gy):
-        return scatter_flat(self.xp, self.in_shape, _raw(self.saved[0]), gy)
+        return scatter_flat(self.xp, self.in_shape, unwrap(self.saved[0]), gy)

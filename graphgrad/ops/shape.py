@@ -18,7 +18,7 @@ def _shape_arg(shape) -> tuple:
 class Reshape(Function):
     """y = x viewed in a new shape.  Backward reshapes the gradient back."""
 
-    name, method, symbol = "reshape", True, "reshape"
+    name, method, aliases, symbol = "reshape", True, ("view",), "reshape"
 
     def __init__(self, shape: tuple):
         self.shape = shape
@@ -45,17 +45,17 @@ class Reshape(Function):
 class Transpose(Function):
     """y = x with its axes permuted.  Backward applies the inverse permutation."""
 
-    name, method, aliases, symbol = "transpose", True, ("permute",), "T"
+    name, method, symbol = "permute", True, "T"
 
     def __init__(self, axes=None):
         self.axes = axes
 
     @staticmethod
-    def function(x, *axes):
-        """Permute axes (all reversed when none are given): `transpose(x, 1, 0)` or `transpose(x, (1, 0))`."""
-        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
-            axes = axes[0]
-        return Transpose(None if axes is None or axes == () else tuple(int(a) for a in axes))(x)
+    def function(x, *dims):
+        """Permute the axes: `permute(x, 2, 0, 1)` or `permute(x, (2, 0, 1))` (all reversed when none are given)."""
+        if len(dims) == 1 and (dims[0] is None or not isinstance(dims[0], (int, np.integer))):
+            dims = dims[0]
+        return Transpose(None if dims is None or dims == () else tuple(int(a) for a in dims))(x)
 
     def forward(self, x):
         axes = tuple(reversed(range(x.ndim))) if self.axes is None else tuple(self.axes)
@@ -66,6 +66,37 @@ class Transpose(Function):
 
     def backward(self, gy):
         return self.xp.permute_dims(gy, tuple(int(i) for i in np.argsort(self.perm)))
+
+
+class SwapAxes(Function):
+    """y = x with two axes exchanged (PyTorch's transpose(x, dim0, dim1)).  Backward swaps them back."""
+
+    name, method, aliases, symbol = "transpose", True, ("swapaxes", "swapdims"), "T"
+
+    def __init__(self, dim0: int, dim1: int):
+        self.dim0, self.dim1 = dim0, dim1
+
+    @staticmethod
+    def function(x, *dims):
+        """`transpose(x, d0, d1)` swaps two axes, as PyTorch; NumPy's spellings also work: `transpose(x)`
+        reverses the axes and `transpose(x, (2, 0, 1))` (one tuple) permutes them."""
+        if len(dims) == 2 and all(isinstance(d, (int, np.integer)) for d in dims):
+            return SwapAxes(int(dims[0]), int(dims[1]))(x)
+        return Transpose.function(x, *dims)
+
+    def forward(self, x):
+        n = max(x.ndim, 1)
+        if not (-n <= self.dim0 < n and -n <= self.dim1 < n):
+            raise IndexError(f"transpose: dimensions {(self.dim0, self.dim1)} are out of range for a tensor "
+                             f"with {x.ndim} dimensions")
+        self.perm = list(range(x.ndim))
+        if x.ndim:
+            a, b = self.dim0 % n, self.dim1 % n
+            self.perm[a], self.perm[b] = b, a
+        return self.xp.permute_dims(x, tuple(self.perm))
+
+    def backward(self, gy):
+        return self.xp.permute_dims(gy, tuple(self.perm))  # a swap is its own inverse
 
 
 class BroadcastTo(Function):
@@ -90,7 +121,7 @@ class BroadcastTo(Function):
 class ExpandDims(Function):
     """y = x with a new axis of size 1.  Backward removes it."""
 
-    name, method, symbol = "expand_dims", True, "expand_dims"
+    name, method, aliases, symbol = "expand_dims", True, ("unsqueeze",), "expand_dims"
 
     def __init__(self, axis: int):
         self.axis = axis
@@ -106,7 +137,7 @@ class ExpandDims(Function):
 
 
 class Squeeze(Function):
-    """y = x without axes of size 1.  Backward puts them back."""
+    """y = x without axes of size 1 (a named axis of another size is kept, as in PyTorch).  Backward puts them back."""
 
     name, method, symbol = "squeeze", True, "squeeze"
 
@@ -115,8 +146,15 @@ class Squeeze(Function):
 
     def forward(self, x):
         self.in_shape = tuple(x.shape)
+        axis = self.axis
+        if axis is not None:
+            axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+            for a in axes:
+                if not -max(x.ndim, 1) <= a < max(x.ndim, 1):
+                    raise IndexError(f"squeeze: dimension {a} is out of range for a tensor with {x.ndim} dimensions")
+            axis = tuple(a % max(x.ndim, 1) for a in axes if x.ndim and x.shape[a] == 1)
         try:
-            return self.xp.squeeze(x, axis=self.axis)
+            return self.xp.squeeze(x, axis=axis)
         except ValueError:
             raise ValueError(f"squeeze: axis {self.axis} of shape {tuple(x.shape)} does not have size 1") from None
 

@@ -15,6 +15,82 @@ from ..autograd.function import Function, init_parameters
 
 _EMPTY = inspect.Parameter.empty
 UNARY_OPERATORS = {"neg", "abs", "pos", "invert"}
+# NumPy's and PyTorch's spellings of the same argument: a function taking one also accepts the other.
+ALIASES = {"axis": "dim", "keepdims": "keepdim", "dim": "axis", "keepdim": "keepdims"}
+
+
+class _Unset:
+    """The default of an argument that its other spelling may give (shown as `unset` in signatures)."""
+
+    def __repr__(self) -> str:
+        return "unset"
+
+
+_UNSET = _Unset()
+
+
+def _alias_lines(names: list, required=(), fname: str = "") -> tuple[list, list]:
+    """Keyword-only parameters for the other spelling of each aliased argument, and the lines using them
+    (a required argument given by its other name is checked for)."""
+    params, lines = [], []
+    for name in names:
+        other = ALIASES.get(name)
+        if other and other not in names:
+            params.append(f"{other}=_UNSET")
+            lines.append(f"    if {other} is not _UNSET:\n        {name} = {other}\n")
+            if name in required:
+                lines.append(f"    if {name} is _UNSET:\n        raise TypeError(\"{fname}() missing required "
+                             f"argument '{name}' (or '{other}')\")\n")
+    return params, lines
+
+
+def _optional_if_aliased(params: list, required: set) -> list:
+    """Required aliased parameters get the default _UNSET (the alias may give them); later ones follow suit."""
+    out, after = [], False
+    for p in params:
+        bare = p.split("=")[0]
+        if bare in required or (after and "=" not in p and not p.startswith("*")):
+            out.append(f"{bare}=_UNSET")
+            after = True
+        else:
+            out.append(p)
+    return out
+
+
+def with_aliases(f):
+    """`f`, or a wrapper of the same signature that also takes the other spelling of `axis`/`dim`, `keepdims`/`keepdim`."""
+    sig = inspect.signature(f)
+    names = list(sig.parameters)
+    required = {n for n, p in sig.parameters.items() if p.default is _EMPTY and n in ALIASES
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    extra, lines = _alias_lines(names, required, f.__name__)
+    if not extra:
+        return f
+    params, call, env, star = [], [], {"_f": f, "_UNSET": _UNSET}, False
+    for i, p in enumerate(sig.parameters.values()):
+        if p.kind is p.VAR_POSITIONAL:
+            params.append(f"*{p.name}")
+            call.append(f"*{p.name}")
+            star = True
+        elif p.kind is p.VAR_KEYWORD:
+            raise TypeError(f"{f.__name__}: **kwargs cannot take argument aliases")
+        else:
+            if p.kind is p.KEYWORD_ONLY and not star:
+                params.append("*")
+                star = True
+            default = "" if p.default is _EMPTY else f"=_d{i}"
+            env[f"_d{i}"] = p.default
+            params.append(p.name + default)
+            call.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
+    if not star:
+        params.append("*")
+    params = _optional_if_aliased(params, required)
+    src = (f"def {f.__name__}({', '.join(params + extra)}):\n" + "".join(lines)
+           + f"    return _f({', '.join(call)})\n")
+    exec(compile(src, f"<graphgrad.ops {f.__name__}>", "exec"), env)
+    g = env[f.__name__]
+    g.__doc__, g.__module__ = f.__doc__, "graphgrad"
+    return g
 
 
 def public_ops() -> list[type]:
@@ -29,7 +105,7 @@ def make_function(cls: type):
         f = own.__func__ if isinstance(own, staticmethod) else own
         f.__name__ = cls.name
         f.__qualname__ = cls.name
-        return f
+        return with_aliases(f)
     fwd = list(inspect.signature(cls.forward).parameters.values())[1:]
     params, inputs, optional, env = [], [], [], {"_cls": cls}
     variadic = any(p.kind is p.VAR_POSITIONAL for p in fwd)
@@ -61,7 +137,13 @@ def make_function(cls: type):
     else:
         call = f"{make}({', '.join(inputs)})"
     doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
-    src = f"def {cls.name}({', '.join(params)}):\n    return {call}\n"
+    names = [p.split("=")[0] for p in params]
+    required = {p for p in params if "=" not in p and p in ALIASES}
+    extra, lines = _alias_lines(names, required, cls.name)
+    params = _optional_if_aliased(params, required) if extra else params
+    env["_UNSET"] = _UNSET
+    star = ["*"] if extra else []
+    src = f"def {cls.name}({', '.join(params + star + extra)}):\n{''.join(lines)}    return {call}\n"
     exec(compile(src, f"<graphgrad.ops {cls.name}>", "exec"), env)
     f = env[cls.name]
     f.__doc__ = doc
@@ -120,11 +202,13 @@ def _compile(src: str, f):
 
 def build() -> tuple[dict, dict]:
     """(functions by public name, methods and operators by attribute name) for every public op."""
-    functions, members = {}, {}
+    functions, members, owners = {}, {}, {}
     for cls in public_ops():
         f = make_function(cls)
         for name in (cls.name, *cls.aliases):
-            functions[name] = f
+            if name in owners:  # two definitions of one name: the later would silently replace the earlier
+                raise TypeError(f"op name {name!r} is declared by both {owners[name].__qualname__} and {cls.__qualname__}")
+            functions[name], owners[name] = f, cls
         if cls.method:
             for name in ((cls.name if cls.method is True else cls.method), *cls.aliases):
                 members[name] = make_method(name, f)
