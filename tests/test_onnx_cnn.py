@@ -171,3 +171,96 @@ def test_cnn_importers_agree_with_onnx_runtime():
         for name, a, b in zip([o.name for o in model.graph.output], theirs, ours):
             assert a.shape == b.shape, name
             np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_static_cnn_graph_exports(tmp_path):
+    import graphgrad.graph as G
+
+    rng = np.random.default_rng(0)
+    with G.Graph():
+        image = G.Variable((None, 1, 6, 6), trainable=False, name="image")
+        kernel = G.Variable((2, 1, 3, 3), init=rng.normal(size=(2, 1, 3, 3)).astype(np.float32), name="kernel")
+        shift = G.Variable((2,), init=rng.normal(size=2).astype(np.float32), name="shift")
+        w = G.Variable((8, 3), init=rng.normal(size=(8, 3)).astype(np.float32), name="W")
+        maps = G.relu(G.conv2d(image, kernel, shift, padding=0))
+        probs = G.softmax(G.flatten(G.max_pool2d(maps, 2), 1) @ w)
+    image.set_value(_randn(2, (1, 6, 6), 0))
+    proto = gonnx.export_graph(probs, [image], tmp_path / "g.onnx")
+    onnx.checker.check_model(onnx.load(tmp_path / "g.onnx"), full_check=True)
+    assert [n.op_type for n in proto.graph.node][:3] == ["Conv", "Relu", "MaxPool"]
+    session, imported = _session(proto), gonnx.load(proto)
+    for n in BATCHES:
+        batch = _randn(n, (1, 6, 6), n)
+        image.set_value(batch)
+        np.testing.assert_allclose(session.run(None, {"image": batch})[0], probs.forward(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(imported(batch).data, probs.forward(), rtol=1e-6, atol=1e-7)
+
+
+# ---- models exported by PyTorch -----------------------------------------------------------------
+def _torch_cnn(torch):
+    torch.manual_seed(0)
+    tnn = torch.nn
+    model = tnn.Sequential(
+        tnn.Conv2d(3, 8, 3, padding="same", dilation=2), tnn.BatchNorm2d(8), tnn.ReLU(),
+        tnn.MaxPool2d(3, 2, padding=1, ceil_mode=True), tnn.Conv2d(8, 8, 3, groups=4, stride=2, padding=1),
+        tnn.Dropout2d(0.2), tnn.AvgPool2d(2, ceil_mode=True, count_include_pad=False),
+        tnn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1), tnn.ZeroPad2d((1, 0, 2, 1)),
+        tnn.AvgPool2d(3, 1, padding=1),
+        tnn.AdaptiveAvgPool2d(1), tnn.Flatten(), tnn.Linear(4, 5), tnn.GELU(approximate="tanh"))
+    model.train()
+    for _ in range(3):
+        model(torch.randn(8, 3, 13, 14))
+    return model.eval()
+
+
+def _torch_export(torch, model, example, path, exporter, opset):
+    if exporter == "dynamo":
+        pytest.importorskip("onnxscript", reason="torch's dynamo ONNX exporter needs onnxscript (pip install onnxscript)")
+        torch.onnx.export(model, example, path, dynamo=True, input_names=["x"], opset_version=opset,
+                          dynamic_shapes=({0: torch.export.Dim("batch")},), verbose=False)
+    else:
+        torch.onnx.export(model, example, path, dynamo=False, input_names=["x"], opset_version=opset,
+                          dynamic_axes={"x": {0: "batch"}})
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_pytorch_exported_cnn_imports_with_pytorch_outputs(exporter, torch_oracle, tmp_path):
+    torch = torch_oracle
+    model = _torch_cnn(torch)
+    path = tmp_path / "torch_cnn.onnx"
+    _torch_export(torch, model, (torch.randn(2, 3, 13, 14),), path, exporter, 18)
+    ops = {n.op_type for n in onnx.load(path).graph.node}
+    assert {"Conv", "MaxPool", "AveragePool", "ConvTranspose", "Pad"} <= ops
+    imported = gonnx.load(path)
+    for n in BATCHES:
+        x = torch.randn(n, 3, 13, 14)
+        np.testing.assert_allclose(imported(x.numpy()).data, model(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+    x, weights = torch.randn(5, 3, 13, 14), torch.randn(5, 5)
+    (model(x) * weights).sum().backward()
+    (imported(x.numpy()) * weights.numpy()).sum().backward()
+    matched = 0  # the weights the exporter kept as they were (the dynamo one folds batch norm into the conv)
+    for p in imported.parameters():
+        for q in model.parameters():
+            if tuple(q.shape) == p.shape and np.array_equal(q.detach().numpy(), p.data):
+                np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-4, atol=1e-5)
+                matched += 1
+    assert matched >= 6
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning")
+def test_pytorch_gelu_imports(torch_oracle, tmp_path):
+    """The tanh form always; the exact one (Erf, or Gelu at opset 20) needs graphgrad's erf op."""
+    torch = torch_oracle
+    x = torch.randn(4, 6)
+    for approximate, opset in (("tanh", 17), ("tanh", 20), ("none", 17), ("none", 20)):
+        model = torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.GELU(approximate=approximate)).eval()
+        path = tmp_path / f"gelu_{approximate}_{opset}.onnx"
+        _torch_export(torch, model, (x[:2],), path, "torchscript", opset)
+        ops = [n.op_type for n in onnx.load(path).graph.node]
+        assert ("Gelu" in ops) == (opset == 20) and ("Erf" in ops) == (approximate == "none" and opset < 20)
+        if approximate == "none" and not hasattr(gg.ops, "erf"):
+            with pytest.raises(ONNXError, match="unsupported operator: Erf;" if opset < 20 else "needs graphgrad's erf op"):
+                gonnx.load(path)(x.numpy())
+            continue
+        np.testing.assert_allclose(gonnx.load(path)(x.numpy()).data, model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
