@@ -16,6 +16,7 @@ from ..autograd.tensor import Tensor
 from ..ops.conv import Conv1d, Conv2d, ConvTranspose2d
 from ..ops.padding import Pad
 from ..ops.pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from ..ops.reductions import Max, Mean
 from .errors import ONNXError
 
 
@@ -138,9 +139,9 @@ def _avg_pool(node, x):
     return y / Tensor(share.data)
 
 
-def _global(reduce: Callable) -> Callable:
+def _global(reduce: type) -> Callable:
     """GlobalAveragePool/GlobalMaxPool: over every spatial axis, kept as size 1."""
-    return lambda node, x: reduce(x, tuple(range(2, x.ndim)), True)
+    return lambda node, x: reduce(tuple(range(2, x.ndim)), True)(x)
 
 
 PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
@@ -183,7 +184,7 @@ def _gelu(node, x):
 
 CNN_IMPORTERS: dict[str, Callable] = {
     "Conv": _conv, "ConvTranspose": _conv_transpose, "MaxPool": _max_pool, "AveragePool": _avg_pool,
-    "GlobalAveragePool": _global(ops.mean), "GlobalMaxPool": _global(ops.max), "Pad": _pad, "Gelu": _gelu,
+    "GlobalAveragePool": _global(Mean), "GlobalMaxPool": _global(Max), "Pad": _pad, "Gelu": _gelu,
 }
 if hasattr(ops, "erf"):  # the error function arrives with the PyTorch-surface ops
     CNN_IMPORTERS["Erf"] = lambda node, x: ops.erf(x)

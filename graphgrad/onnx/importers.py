@@ -15,6 +15,7 @@ import numpy as np
 from .. import ops
 from ..autograd.tensor import Tensor
 from ..nn import functional as F
+from ..ops.reductions import Max, Min
 from .cnn_import import CNN_IMPORTERS, CNN_SETTING_INPUTS
 from .errors import ONNXError
 
@@ -54,7 +55,7 @@ def _gemm(node, a, b, c=None):
 
 
 def _pow(node, x, y):
-    if isinstance(y, Tensor) and not y.requires_grad and y.size == 1:
+    if isinstance(y, Tensor) and not y.requires_grad and y.data.size == 1:
         return ops.pow(x, float(y.data.reshape(())))  # x**c: the cheaper rule, as eager graphgrad records it
     return ops.pow(x, y)
 
@@ -120,6 +121,11 @@ def _unsqueeze(node, x, axes=None):
 def _squeeze(node, x, axes=None):
     found = _axes_of(node, axes, x.ndim, 13)
     return ops.squeeze(x, None if found is None else tuple(found))
+
+
+def _extreme(cls: type) -> Callable:
+    """ReduceMax/ReduceMin through the op class (graphgrad.max(x, dim) becomes PyTorch's (values, indices))."""
+    return lambda x, axis, keepdims: cls(axis, keepdims)(x)
 
 
 def _reduce(fn: Callable, attr_before: int = 18) -> Callable:
@@ -217,8 +223,8 @@ IMPORTERS: dict[str, Callable] = {
     "Concat": lambda node, *xs: ops.concatenate(xs, node.attrs["axis"]), "Unsqueeze": _unsqueeze,
     "Squeeze": _squeeze, "Gather": _gather, "Slice": _slice, "Expand": _expand, "Shape": _shape,
     "ConstantOfShape": _constant_of_shape,
-    "ReduceSum": _reduce(ops.sum, 13), "ReduceMean": _reduce(ops.mean), "ReduceMax": _reduce(ops.max),
-    "ReduceMin": _reduce(ops.min), "ReduceLogSumExp": _reduce(ops.logsumexp),
+    "ReduceSum": _reduce(ops.sum, 13), "ReduceMean": _reduce(ops.mean), "ReduceMax": _reduce(_extreme(Max)),
+    "ReduceMin": _reduce(_extreme(Min)), "ReduceLogSumExp": _reduce(ops.logsumexp),
     "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
     **CNN_IMPORTERS,
 }
