@@ -89,6 +89,21 @@ def test_cnn_layers_export_as_one_node_each(tmp_path):
     assert sorted(k for k, _ in imported.named_parameters()) == ["0.bias", "0.weight", "1.bias", "1.weight"]
 
 
+def test_imported_cnn_has_the_original_gradients(tmp_path):
+    model = CNN_MODELS["grouped_dilated_same"][0]()
+    gonnx.export(model, _randn(2, (4, 11, 10), 0), tmp_path / "m.onnx")
+    imported = gonnx.load(tmp_path / "m.onnx")
+    x, weights = _randn(5, (4, 11, 10), 1), _randn(5, (6,), 2)
+    for net in (model, imported):
+        net.zero_grad()
+        (net(gg.tensor(x)) * gg.tensor(weights)).sum().backward()
+    ours = dict(model.named_parameters())
+    assert sorted(ours) == sorted(k for k, _ in imported.named_parameters())
+    for name, p in imported.named_parameters():
+        assert np.abs(p.grad.data).max() > 0
+        np.testing.assert_allclose(p.grad.data, ours[name].grad.data, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
 def test_spatial_axes_may_be_dynamic_where_the_mapping_does_not_depend_on_them(tmp_path):
     model = nn.Sequential(nn.Conv2d(2, 3, 3, padding="same", generator=0), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1))
     axes = {"input": {0: "n", 2: "h", 3: "w"}}
@@ -125,9 +140,10 @@ def test_circular_padding_needs_opset_19(tmp_path):
 
 
 # ---- importers against ONNX Runtime, on a graph written by hand -------------------------------
-def _hand_cnn():
+def _hand_cnn(dtype=np.float32):
     """What graphgrad's export never writes: auto_pad, ONNX's default stride 1, uneven pads, Pad's axes."""
-    h, f = onnx.helper, onnx.TensorProto.FLOAT
+    h = onnx.helper
+    f = h.np_dtype_to_tensor_dtype(np.dtype(dtype))
     rng = np.random.default_rng(0)
     n = h.make_node
     nodes = [
@@ -148,7 +164,7 @@ def _hand_cnn():
     outputs = ["c1", "c2", "c3", "mp", "ap1", "ap2", "ct", "pe", "pr", "gm", "ga", "ct1"]
     weights = {"w": (4, 1, 3, 3), "b": (4,), "wt": (4, 2, 3, 2), "wt1": (7, 3, 4)}
     settings = {"pads": [1, 2, 0, 1], "axes": [3, 2], "pads4": [0, 0, 1, 2, 0, 0, 2, 1], "one": [1]}
-    inits = [onnx.numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), k) for k, shape in weights.items()]
+    inits = [onnx.numpy_helper.from_array(rng.standard_normal(shape).astype(dtype), k) for k, shape in weights.items()]
     inits += [onnx.numpy_helper.from_array(np.array(v, np.int64), k) for k, v in settings.items()]
     graph = h.make_graph(nodes, "hand_cnn", [h.make_tensor_value_info("x", f, ["n", 1, 7, 6])],
                          [h.make_tensor_value_info(o, f, None) for o in outputs], initializer=inits)
@@ -171,6 +187,12 @@ def test_cnn_importers_agree_with_onnx_runtime():
         for name, a, b in zip([o.name for o in model.graph.output], theirs, ours):
             assert a.shape == b.shape, name
             np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5, err_msg=name)
+    # and the imported graph differentiates right, through the explicit pads and crops (in float64)
+    imported = gonnx.load(_hand_cnn(np.float64))
+    x = gg.tensor(np.random.default_rng(1).standard_normal((2, 1, 7, 6)), requires_grad=True)
+    assert gg.gradcheck(imported, [x])
+    for name, weight in imported.named_parameters():  # gradcheck perturbs the module's own weight in place
+        assert gg.gradcheck(lambda w: imported(x.detach()), [weight]), name
 
 
 def test_static_cnn_graph_exports(tmp_path):
