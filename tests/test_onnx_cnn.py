@@ -49,6 +49,9 @@ CNN_MODELS = {
         nn.AvgPool1d(2, padding=1), nn.Conv1d(4, 4, 3, padding="same", groups=2, dilation=2, generator=1),
         nn.BatchNorm1d(4), nn.AvgPool1d(3, 2, ceil_mode=True)), (3, 17)),
     "padded": (Padded, (2, 7, 6)),
+    "batchnorm2d_variants": (lambda: _trained(nn.Sequential(nn.BatchNorm2d(3, affine=False), nn.Tanh(),
+                                                            nn.BatchNorm2d(3, track_running_stats=False)), (3, 4, 5)),
+                             (3, 4, 5)),
 }
 
 
