@@ -48,14 +48,13 @@ def _conv(e: Emitter, op: Op) -> None:
 def _conv_transpose(e: Emitter, op: Op) -> None:
     """ConvTranspose2d: the same output size rule as PyTorch's, output_padding included."""
     extra = pair("conv_transpose2d", "output_padding", op.fn.output_padding, minimum=0)
-    attrs = _window(op.fn)
-    attrs["kernel_shape"] = list(op.fn.geometry.kernel)
     e.node("ConvTranspose", e.inputs(op), e.out(op), group=int(op.fn.geometry.groups),
-           output_padding=list(extra), **attrs)
+           output_padding=list(extra), **_window(op.fn))
 
 
 def _uneven(op: Op) -> bool:
-    """True when ceil_mode gave the last window more padding than the first (then the pads hold for this size only)."""
+    """True when ceil_mode gave the last window more padding than the first; as those pads hold for
+    the traced size only, a dynamic spatial size is refused then."""
     uneven = any(hi != lo for lo, hi in op.fn.geometry.pads)
     if uneven:
         _fixed_spatial(op, "ceil_mode's extra padding")
