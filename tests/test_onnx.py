@@ -386,12 +386,12 @@ def test_truncated_and_foreign_files_are_refused(tmp_path):
 
 def test_unsupported_operators_are_listed_in_one_error():
     h = onnx.helper
-    nodes = [h.make_node("Erf", ["x"], ["a"]), h.make_node("HardSwish", ["a"], ["b"]),
-             h.make_node("Erf", ["b"], ["c"]), h.make_node("Relu", ["c"], ["y"])]
+    nodes = [h.make_node("Softsign", ["x"], ["a"]), h.make_node("HardSwish", ["a"], ["b"]),
+             h.make_node("Softsign", ["b"], ["c"]), h.make_node("Relu", ["c"], ["y"])]
     graph = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [None, 3])],
                          [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [None, 3])])
     model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
-    with pytest.raises(UnsupportedOperatorError, match=r"unsupported operators: Erf \(x2\), HardSwish;"):
+    with pytest.raises(UnsupportedOperatorError, match=r"unsupported operators: HardSwish, Softsign \(x2\);"):
         gonnx.load(model.SerializeToString())
 
 
@@ -440,11 +440,11 @@ def test_export_refuses_ops_without_mapping_and_input_dependent_constants(tmp_pa
 
 
 # ---- the command line ---------------------------------------------------------------------------
-def _checkpoint(directory, model_name="mlp"):
+def _checkpoint(directory, model_name="mlp", architecture=(784, 32, 10)):
     from graphgrad.cli.train import build_model
     from graphgrad.train import save_checkpoint
 
-    meta = {"model": model_name, "architecture": [784, 32, 10], "dtype": "float32", "seed": 0, "weight_init_std": 0.01}
+    meta = {"model": model_name, "architecture": list(architecture), "dtype": "float32", "seed": 0, "weight_init_std": 0.01}
     model = build_model(meta)
     for p in model.parameters():  # not the freshly built weights: export must read the checkpoint's
         p.data[...] = np.random.default_rng(p.numel()).standard_normal(p.shape) * 0.05
@@ -463,6 +463,24 @@ def test_cli_export_writes_a_checked_file(tmp_path, capsys):
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     x = _randn(4, (784,), 0)
     np.testing.assert_allclose(session.run(None, {"input": x})[0], model(gg.tensor(x)).data, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["cnn", "deepcnn"])
+def test_cli_export_of_a_cnn_checkpoint(name, tmp_path, capsys):
+    from graphgrad.cli import main
+    from graphgrad.train.models import CNN_MODELS
+
+    model = _checkpoint(tmp_path / "run", name, [784, *CNN_MODELS[name][1]]).eval()
+    assert main(["export", "--checkpoint", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"wrote {tmp_path / 'm.onnx'} (") and "input (batch, 784) float32" in out[0]
+    assert float(out[1].split()[6]) < 1e-5
+    onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"), full_check=True)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    assert "Conv" in {n.op_type for n in onnx.load(tmp_path / "m.onnx").graph.node}
+    for n in BATCHES:
+        x = _randn(n, (784,), n)
+        np.testing.assert_allclose(session.run(None, {"input": x})[0], model(gg.tensor(x)).data, rtol=1e-5, atol=1e-5)
 
 
 def test_cli_export_bad_input_is_one_line_and_status_2(tmp_path, capsys):

@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from .cnn_export import CNN_EXPORTERS
 from .emitter import Emitter
 from .errors import ONNXError
 from .trace import Op, Value
@@ -248,6 +249,7 @@ EXPORTERS: dict[str, Callable[[Emitter, Op], None]] = {
     "Min": _reduce("ReduceMin"), "LogSumExp": _reduce("ReduceLogSumExp"),
     "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose, "BroadcastTo": _broadcast_to, "ExpandDims": _expand_dims,
     "Squeeze": _squeeze, "Concatenate": _concatenate, "Stack": _stack, "GetItem": _getitem,
+    **CNN_EXPORTERS,
 }
 
 
@@ -290,5 +292,5 @@ def _layer_norm(module, opset: int):
 
 
 MODULE_EXPORTERS: dict[str, Callable] = {
-    "LeakyReLU": _leaky_relu, "BatchNorm1d": _batch_norm, "LayerNorm": _layer_norm,
+    "LeakyReLU": _leaky_relu, "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "LayerNorm": _layer_norm,
 }

@@ -15,6 +15,8 @@ import numpy as np
 from .. import ops
 from ..autograd.tensor import Tensor
 from ..nn import functional as F
+from ..ops.reductions import Max, Min
+from .cnn_import import CNN_IMPORTERS, CNN_SETTING_INPUTS
 from .errors import ONNXError
 
 
@@ -121,6 +123,11 @@ def _squeeze(node, x, axes=None):
     return ops.squeeze(x, None if found is None else tuple(found))
 
 
+def _extreme(cls: type) -> Callable:
+    """ReduceMax/ReduceMin through the op class (graphgrad.max(x, dim) becomes PyTorch's (values, indices))."""
+    return lambda x, axis, keepdims: cls(axis, keepdims)(x)
+
+
 def _reduce(fn: Callable, attr_before: int = 18) -> Callable:
     """Reduce*: keepdims (default 1); no axes means every axis unless noop_with_empty_axes."""
     def run(node, x, axes=None):
@@ -156,6 +163,12 @@ def _expand(node, x, shape):
 def _shape(node, x):
     start, end = node.attrs.get("start", 0), node.attrs.get("end", None)
     return Tensor(np.asarray(x.shape[start:end], dtype=np.int64))
+
+
+def _constant_of_shape(node, shape):
+    """A tensor of the given shape filled with `value` (one element; 0.0 float32 by default)."""
+    value = node.attrs.get("value", np.zeros(1, np.float32))
+    return Tensor(np.full(tuple(int(n) for n in _numbers(shape)), value.reshape(-1)[0], dtype=value.dtype))
 
 
 def _constant(node):
@@ -209,14 +222,16 @@ IMPORTERS: dict[str, Callable] = {
     "Flatten": _flatten, "Reshape": _reshape, "Transpose": lambda node, x: ops.transpose(x, node.attrs.get("perm")),
     "Concat": lambda node, *xs: ops.concatenate(xs, node.attrs["axis"]), "Unsqueeze": _unsqueeze,
     "Squeeze": _squeeze, "Gather": _gather, "Slice": _slice, "Expand": _expand, "Shape": _shape,
-    "ReduceSum": _reduce(ops.sum, 13), "ReduceMean": _reduce(ops.mean), "ReduceMax": _reduce(ops.max),
-    "ReduceMin": _reduce(ops.min), "ReduceLogSumExp": _reduce(ops.logsumexp),
+    "ConstantOfShape": _constant_of_shape,
+    "ReduceSum": _reduce(ops.sum, 13), "ReduceMean": _reduce(ops.mean), "ReduceMax": _reduce(_extreme(Max)),
+    "ReduceMin": _reduce(_extreme(Min)), "ReduceLogSumExp": _reduce(ops.logsumexp),
     "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
+    **CNN_IMPORTERS,
 }
 
 # Inputs read as numbers, not differentiated: initializers used only here are buffers.
 SETTING_INPUTS: dict[str, tuple] = {
     "Reshape": (1,), "Unsqueeze": (1,), "Squeeze": (1,), "Slice": (1, 2, 3, 4), "Expand": (1,), "Gather": (1,),
-    "Clip": (1, 2), "Dropout": (1, 2), "BatchNormalization": (3, 4), "ReduceSum": (1,), "ReduceMean": (1,),
-    "ReduceMax": (1,), "ReduceMin": (1,), "ReduceLogSumExp": (1,),
+    "ConstantOfShape": (0,), "Clip": (1, 2), "Dropout": (1, 2), "BatchNormalization": (3, 4), "ReduceSum": (1,), "ReduceMean": (1,),
+    "ReduceMax": (1,), "ReduceMin": (1,), "ReduceLogSumExp": (1,), **CNN_SETTING_INPUTS,
 }
