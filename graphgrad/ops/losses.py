@@ -95,6 +95,8 @@ class SoftmaxCrossEntropy(Function):
         xp = self.xp
         check_logits("cross_entropy", x)
         self.soft = tuple(t.shape) == tuple(x.shape)
+        if self.soft and self.ignore_index >= 0:
+            raise ValueError(f"cross_entropy: ignore_index ({self.ignore_index}) is not supported for probability targets")
         ignored = False if self.soft else check_class_indices("cross_entropy", t, tuple(x.shape), self.ignore_index)
         self.general = ignored or weight is not None or x.ndim != 2 or self.label_smoothing != 0
         if self.general:
@@ -338,6 +340,9 @@ class BinaryCrossEntropyWithLogits(Function):
         return gx, gt
 
 
+_EPSILON = float(np.float32(1e-12))  # PyTorch's clamp of x(1-x): its 1e-12 is a float32 constant
+
+
 class BinaryCrossEntropy(Function):
     """L = -w·[t·log x + (1-t)·log(1-x)] for probabilities x, each log clamped at -100 (PyTorch's), then reduced.
 
@@ -375,7 +380,7 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             scale = scale * weight
         need_x, need_t = self.needs_input_grad[:2]
-        gx = (x - t) / xp.maximum(x * (1 - x), 1e-12) * scale if need_x else None
+        gx = (x - t) / xp.maximum(x * (1 - x), _EPSILON) * scale if need_x else None
         gt = None
         if need_t:
             with np.errstate(divide="ignore"):
