@@ -9,7 +9,9 @@ import numpy as np
 from .. import ops
 from ..ops.linear import Linear as _LinearOp
 from ..backend import namespace
-from ..ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, NLLLoss, SoftmaxCrossEntropy, reduce_loss, check_reduction
+from ..ops.losses import (
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, NLLLoss, SoftmaxCrossEntropy, check_reduction, reduce_loss,
+)
 from ..autograd.tensor import Tensor
 from .init import get_generator
 
@@ -186,8 +188,8 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
 
 def _huber(d: Tensor, delta: float) -> Tensor:
     """The Huber function of d: quadratic inside |d| < δ, linear (slope δ) outside."""
-    size = ops.abs(d)
-    return ops.where(size.data < delta, 0.5 * d * d, delta * (size - 0.5 * delta))
+    magnitude = ops.abs(d)
+    return ops.where(magnitude.data < delta, 0.5 * d * d, delta * (magnitude - 0.5 * delta))
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:

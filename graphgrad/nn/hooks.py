@@ -56,7 +56,8 @@ def call_with_hooks(module, args: tuple, kwargs: dict) -> Any:
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
                     raise RuntimeError(
-                        f"forward pre-hook {hook!r} with with_kwargs=True must return None or (args, kwargs), got {result!r:.80}"
+                        f"forward pre-hook {hook!r} with with_kwargs=True must return None or (args, kwargs), "
+                        f"got {result!r:.80}"
                     )
                 args, kwargs = result
         else:

@@ -40,7 +40,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
     def forward(self, input, target) -> Tensor:
         """Softmax cross-entropy of logits `input` against class indices or probabilities."""
-        op = SoftmaxCrossEntropy(self.ignore_index, self.reduction, self.label_smoothing)  # F.cross_entropy minus a call
+        # the op itself, not F.cross_entropy: this runs every step
+        op = SoftmaxCrossEntropy(self.ignore_index, self.reduction, self.label_smoothing)
         return op(input, target) if self.weight is None else op(input, target, self.weight)
 
 
@@ -128,7 +129,9 @@ class KLDivLoss(Module):
         """reduction: 'mean' (over elements, PyTorch's default), 'batchmean', 'sum' or 'none'."""
         super().__init__()
         if reduction not in ("mean", "sum", "none", "batchmean"):
-            raise ValueError(f"KLDivLoss: reduction must be one of ('mean', 'sum', 'none', 'batchmean'), got {reduction!r}")
+            raise ValueError(
+                f"KLDivLoss: reduction must be one of ('mean', 'sum', 'none', 'batchmean'), got {reduction!r}"
+            )
         self.reduction, self.log_target = reduction, log_target
 
     def forward(self, input, target) -> Tensor:

@@ -70,7 +70,8 @@ class Module:
             self._buffers[name] = value  # replacing a buffer keeps it a buffer
             object.__setattr__(self, name, value)
             return
-        target = self._parameters if isinstance(value, Parameter) else self._modules if isinstance(value, Module) else None
+        target = (self._parameters if isinstance(value, Parameter)
+                  else self._modules if isinstance(value, Module) else None)
         for registry in (self._parameters, self._buffers, self._modules):
             if registry is not target:
                 registry.pop(name, None)

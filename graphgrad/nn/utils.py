@@ -92,4 +92,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable) -> None:
 def _check_one_device(op: str, params: list) -> None:
     where = {str(devices.device_of(p.data)) for p in params}
     if len(where) > 1:
-        raise RuntimeError(f"{op}: the parameters are on different devices ({', '.join(sorted(where))}); move them to one")
+        raise RuntimeError(
+            f"{op}: the parameters are on different devices ({', '.join(sorted(where))}); move them to one"
+        )

@@ -70,7 +70,9 @@ class Embedding(Function):
     def forward(self, input, weight):
         xp = self.xp
         if weight.ndim != 2:
-            raise ValueError(f"embedding: weight must be (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+            raise ValueError(
+                f"embedding: weight must be (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}"
+            )
         check_indices(input, weight.shape[0])
         self.num_embeddings = n = weight.shape[0]
         if self.padding_idx is not None and not -n <= self.padding_idx < n:

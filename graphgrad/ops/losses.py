@@ -96,7 +96,9 @@ class SoftmaxCrossEntropy(Function):
         check_logits("cross_entropy", x)
         self.soft = tuple(t.shape) == tuple(x.shape)
         if self.soft and self.ignore_index >= 0:
-            raise ValueError(f"cross_entropy: ignore_index ({self.ignore_index}) is not supported for probability targets")
+            raise ValueError(
+                f"cross_entropy: ignore_index ({self.ignore_index}) is not supported for probability targets"
+            )
         ignored = False if self.soft else check_class_indices("cross_entropy", t, tuple(x.shape), self.ignore_index)
         self.general = ignored or weight is not None or x.ndim != 2 or self.label_smoothing != 0
         if self.general:
