@@ -126,6 +126,19 @@ def op_cases(rng) -> list[Case]:
         Case("flatten", lambda x: gg.flatten(x, 1), [u(2, 3, 2)], one),
         Case("stacked_affine", lambda x, w1, w2, b1, b2: gg.stacked_affine(x, [w1, w2], [b1, b2]),
              [u(3, 1), u(3, 1), u(3, 1), u(1, 1), u(1, 1)], (True,) * 5),
+        # PyTorch's activations, losses and the embedding lookup (tests/test_torch_nn.py)
+        Case("gelu", gg.gelu, [u(3, 4)], one), Case("gelu", lambda x: gg.gelu(x, approximate="tanh"), [u(3, 4)], one),
+        Case("silu", gg.silu, [u(3, 4)], one), Case("elu", lambda x: gg.elu(x, 0.7), [away(3, 4)], one),
+        Case("selu", gg.selu, [away(3, 4)], one), Case("mish", gg.mish, [u(3, 4)], one),
+        Case("softplus", lambda x: gg.softplus(x, beta=2.0, threshold=3.0), [away(3, 4)], one),
+        Case("hardtanh", gg.hardtanh, [away(3, 4) * 0.9 + 0.05], one),
+        Case("relu6", gg.relu6, [u(3, 4, lo=0.2, hi=5.8) * rng.choice([-1.0, 1.0], (3, 4))], one),
+        Case("nll_loss", lambda x, t: gg.nll_loss(x, t, ignore_index=2), [u(6, 5), labels], (True, False)),
+        Case("cross_entropy", lambda x, t: gg.cross_entropy(x, t, label_smoothing=0.2, ignore_index=2),
+             [u(3, 5, 2), labels.reshape(3, 2)], (True, False)),
+        Case("binary_cross_entropy", lambda x, t: gg.binary_cross_entropy(gg.sigmoid(x), t),
+             [u(6, 3), rng.uniform(0, 1, (6, 3))], (True, True)),
+        Case("embedding", lambda i, w: gg.embedding(i, w, padding_idx=4), [labels.reshape(2, 3), u(5, 3)], (False, True)),
     ]
     if hasattr(gg, "conv2d"):  # the convolution issue's ops, where they exist
         cases += [
