@@ -30,6 +30,7 @@ def apart(*shape):
 
 
 LABELS = np.array([2, 0, 1, 2])
+W3 = np.array([0.5, 2.0, 1.5])  # class weights
 # name -> (function of tensors, its float inputs as NumPy float64 arrays[, central-difference tolerance])
 CASES = {
     "add": (lambda a, b: a + b, [u(2, 3), u(3)]),
@@ -89,6 +90,25 @@ CASES = {
                        [u(3, 1), u(3, 1), u(3, 1), u(1, 1), u(1, 1)]),
     "step": (gg.step, [apart(2, 3)]),
     "binary_cross_entropy_with_logits": (gg.binary_cross_entropy_with_logits, [u(2, 3), rng.uniform(0, 1, (2, 3))]),
+    # PyTorch's activations, losses and the embedding lookup (tests/test_torch_nn.py compares them with PyTorch)
+    "gelu": (gg.gelu, [u(2, 3)]),
+    "gelu-tanh": (lambda a: gg.gelu(a, approximate="tanh"), [u(2, 3)]),
+    "silu": (gg.silu, [u(2, 3)]),
+    "elu": (lambda a: gg.elu(a, alpha=0.7), [apart(2, 3)]),
+    "selu": (gg.selu, [apart(2, 3)]),
+    "softplus": (lambda a: gg.softplus(a, beta=2.0, threshold=3.0), [apart(2, 3)]),
+    "hardtanh": (lambda a: gg.hardtanh(a, -0.5, 0.8), [apart(3, 4)]),
+    "relu6": (lambda a: gg.relu6(a * 5), [apart(3, 4)]),
+    "mish": (gg.mish, [u(2, 3)]),
+    "cross_entropy-weighted": (lambda a: gg.cross_entropy(a, like(a, np.array([[2, 0], [1, -100]])), like(a, W3),
+                                                          label_smoothing=0.2), [u(2, 3, 2)]),
+    "cross_entropy-soft-smoothed": (lambda a, t: gg.cross_entropy(a, t, like(a, W3), label_smoothing=0.1),
+                                    [u(4, 3), pos(4, 3)]),
+    "nll_loss": (lambda a: gg.nll_loss(a, like(a, np.array([2, 0, 1, 1])), like(a, W3), ignore_index=1), [u(4, 3)]),
+    "binary_cross_entropy": (lambda a, t: gg.binary_cross_entropy(gg.sigmoid(a), t, like(a, np.array([0.5, 2.0, 1.0]))),
+                             [u(2, 3), rng.uniform(0, 1, (2, 3))]),
+    # padding row 1 is not looked up: its gradient is 0 by design, which central differences would contradict
+    "embedding": (lambda w: gg.embedding(like(w, np.array([[0, 2], [2, 3], [3, 0]])), w, padding_idx=1), [u(4, 3)]),
     # PyTorch's op breadth
     "sin": (gg.sin, [u(2, 3)]),
     "cos": (gg.cos, [u(2, 3)]),

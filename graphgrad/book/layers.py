@@ -100,7 +100,7 @@ class SoftmaxWithLoss:
 
     def __init__(self):
         """No loss until forward runs."""
-        self.op = _SoftmaxCrossEntropyOp("mean")
+        self.op = _SoftmaxCrossEntropyOp(reduction="mean")
         self.op.needs_input_grad = (True, False)  # the labels never need a gradient
         self.loss = self.t = None
         self._single = False

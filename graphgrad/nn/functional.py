@@ -8,13 +8,16 @@ import numpy as np
 
 from .. import ops
 from ..ops.linear import Linear as _LinearOp
+from ..backend import namespace
 from ..ops.losses import (
-    BinaryCrossEntropyWithLogits, SoftmaxCrossEntropy, reduce_loss, check_class_indices, check_reduction,
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, NLLLoss, SoftmaxCrossEntropy, check_reduction, reduce_loss,
 )
 from ..autograd.tensor import Tensor
 from .init import get_generator
 
 relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
+gelu, silu, elu, selu, softplus, mish = ops.gelu, ops.silu, ops.elu, ops.selu, ops.softplus, ops.mish
+hardtanh, relu6, embedding = ops.hardtanh, ops.relu6, ops.embedding
 # convolutional networks' ops, under PyTorch's functional names
 conv1d, conv2d, conv_transpose2d, unfold, fold = ops.conv1d, ops.conv2d, ops.conv_transpose2d, ops.unfold, ops.fold
 max_pool1d, max_pool2d, avg_pool1d, avg_pool2d = ops.max_pool1d, ops.max_pool2d, ops.avg_pool1d, ops.avg_pool2d
@@ -136,9 +139,18 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
 
 # ---- losses ---------------------------------------------------------------------------
-def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
-    """Softmax + cross-entropy fused; target is class indices (N,) or probabilities (N, C).  dL/dx = (y - t)/N."""
-    return SoftmaxCrossEntropy(reduction)(input, target)
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax + cross-entropy fused, PyTorch's: logits (N, C) or (N, C, d1, ...), target class indices
+    (N, d1, ...) or probabilities of the logits' shape; class weights, ignore_index, label smoothing."""
+    op = SoftmaxCrossEntropy(ignore_index, reduction, label_smoothing)
+    return op(input, target) if weight is None else op(input, target, weight)
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """-weight[t]·input[t] reduced: the loss for log-probabilities (use after log_softmax)."""
+    op = NLLLoss(ignore_index, reduction)
+    return op(input, target) if weight is None else op(input, target, weight)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
@@ -148,22 +160,72 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> 
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences (input - target)²."""
-    check_reduction("mse_loss", reduction)
-    if np.shape(_raw(input)) != np.shape(_raw(target)):
-        raise ValueError(
-            f"mse_loss: input of shape {np.shape(_raw(input))} and target of shape "
-            f"{np.shape(_raw(target))} differ; reshape one so they match"
-        )
-    d = ops.sub(input, target)
+    d = _difference("mse_loss", input, target, reduction)
     return reduce_loss(ops.tensor_ops, d * d, reduction)
 
 
-def nll_loss(input, target, reduction: str = "mean") -> Tensor:
-    """-input[n, target[n]] reduced: the loss for log-probabilities (use after log_softmax)."""
-    check_reduction("nll_loss", reduction)
-    x, t = _raw(input), _raw(target)
-    if x.ndim != 2:
-        raise ValueError(f"nll_loss: input must be log-probabilities of shape (N, C), got {x.shape}")
-    check_class_indices("nll_loss", t, *x.shape)
-    picked = ops.getitem(input, (np.arange(x.shape[0]), t))
-    return reduce_loss(ops.tensor_ops, -picked, reduction)
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of absolute differences |input - target| (gradient sign(d), 0 at d = 0)."""
+    return reduce_loss(ops.tensor_ops, ops.abs(_difference("l1_loss", input, target, reduction)), reduction)
+
+
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5·d²/β where |d| < β, else |d| - 0.5·β, reduced (d = input - target; β = 0 is the L1 loss)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    d = _difference("smooth_l1_loss", input, target, reduction)
+    if beta == 0:
+        return reduce_loss(ops.tensor_ops, ops.abs(d), reduction)
+    return reduce_loss(ops.tensor_ops, _huber(d, beta) / beta, reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5·d² where |d| < δ, else δ·(|d| - 0.5·δ), reduced (d = input - target)."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    return reduce_loss(ops.tensor_ops, _huber(_difference("huber_loss", input, target, reduction), delta), reduction)
+
+
+def _huber(d: Tensor, delta: float) -> Tensor:
+    """The Huber function of d: quadratic inside |d| < δ, linear (slope δ) outside."""
+    magnitude = ops.abs(d)
+    return ops.where(magnitude.data < delta, 0.5 * d * d, delta * (magnitude - 0.5 * delta))
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """-w·[t·log x + (1-t)·log(1-x)] reduced, for probabilities x in [0, 1] (logs clamped at -100, as PyTorch)."""
+    op = BinaryCrossEntropy(reduction)
+    return op(input, target) if weight is None else op(input, target, weight)
+
+
+def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Pointwise KL divergence t·(log t - input) of log-probabilities `input` from target t (0 where t = 0);
+    with log_target, exp(t)·(t - input). reduction 'batchmean' divides the sum by the batch size."""
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"kl_div: reduction must be one of ('mean', 'sum', 'none', 'batchmean'), got {reduction!r}")
+    _check_pair("kl_div", input, target, "sum" if reduction == "batchmean" else reduction)
+    if log_target:
+        loss = ops.exp(target) * (target - input)
+    else:
+        t = _raw(target)
+        positive = t > 0
+        safe = ops.where(positive, target, namespace(t).ones_like(t))  # t·log t is 0 at t = 0
+        loss = ops.where(positive, target * ops.log(safe), 0.0) - target * input
+    if reduction == "batchmean":
+        x = _raw(input)
+        return ops.sum(loss) / (x.shape[0] if x.ndim else 1)
+    return reduce_loss(ops.tensor_ops, loss, reduction)
+
+
+def _check_pair(op: str, input, target, reduction: str) -> None:
+    """Raise naming `op` unless the reduction is known and input and target have one shape."""
+    check_reduction(op, reduction)
+    a, b = tuple(np.shape(_raw(input))), tuple(np.shape(_raw(target)))
+    if a != b:
+        raise ValueError(f"{op}: input of shape {a} and target of shape {b} differ; reshape one so they match")
+
+
+def _difference(op: str, input, target, reduction: str) -> Tensor:
+    """input - target, after _check_pair."""
+    _check_pair(op, input, target, reduction)
+    return ops.sub(input, target)

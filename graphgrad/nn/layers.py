@@ -188,7 +188,7 @@ class Sequential(Module):
     def forward(self, x):
         """x through every module in order."""
         for module in self._modules.values():
-            x = module.forward(x)  # module(x) minus one call layer: modules have no hooks
+            x = module(x)  # through __call__, so that the modules' hooks run
         return x
 
     def append(self, module: Module) -> "Sequential":

@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from ..backend import devices, is_floating, to_numpy
-from .parameter import Parameter
+from . import hooks
+from .parameter import Parameter, zero_grads
 from ..autograd.tensor import unwrap
 
 
@@ -39,8 +40,24 @@ class Module:
         """Compute the module's output; every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    _has_hooks = False  # one attribute read per call while no hook is registered (the training step's path)
+
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> "hooks.RemovableHandle":
+        """Call `hook(module, args)` before every forward; a non-None result replaces the positional
+        arguments (a tuple, or one value). with_kwargs: `hook(module, args, kwargs)` returns (args, kwargs)."""
+        return hooks.register(self, "pre", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> "hooks.RemovableHandle":
+        """Call `hook(module, args, output)` after every forward; a non-None result replaces the output.
+        with_kwargs: `hook(module, args, kwargs, output)`. `.remove()` on the returned handle unregisters it."""
+        return hooks.register(self, "post", hook, prepend, with_kwargs)
 
     # ---- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -53,12 +70,13 @@ class Module:
             self._buffers[name] = value  # replacing a buffer keeps it a buffer
             object.__setattr__(self, name, value)
             return
+        target = (self._parameters if isinstance(value, Parameter)
+                  else self._modules if isinstance(value, Module) else None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+            if registry is not target:
+                registry.pop(name, None)
+        if target is not None:
+            target[name] = value  # a replaced entry keeps its place, as in PyTorch
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -88,14 +106,17 @@ class Module:
         setattr(self, name, module)
 
     # ---- traversal --------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        """This module and every descendant, with dotted names, depth first in registration order."""
-        stack, seen = [(prefix, self)], set()
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """This module and every descendant, with dotted names, depth first in registration order
+        (a module reachable twice is listed once, unless remove_duplicate=False)."""
+        stack, seen = [(prefix, self)], set() if memo is None else memo
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in seen:
+                    continue
+                seen.add(module)
             yield name, module
             children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
@@ -115,7 +136,7 @@ class Module:
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs in declaration order; a shared parameter appears once."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, p in module._parameters.items():
                 if id(p) not in seen:
@@ -128,7 +149,7 @@ class Module:
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
         """(dotted name, array) pairs of the registered buffers."""
-        for mod_name, module in self.named_modules(prefix):
+        for mod_name, module in self.named_modules(prefix=prefix):
             for name, b in module._buffers.items():
                 yield (f"{mod_name}.{name}" if mod_name else name), b
 
@@ -137,14 +158,24 @@ class Module:
         return (b for _, b in self.named_buffers())
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
-        """Call `fn` on every descendant, then on this module (for custom initialisation)."""
-        for module in reversed(list(self.modules())):
-            fn(module)
+        """Call `fn` on every sub-module, children before their parent (PyTorch's order), then on this
+        module; for custom initialisation: `model.apply(init_weights)`."""
+        stack = [(self, iter(list(self.children())))]  # iterative post-order, as the engine's search
+        while stack:
+            module, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
+                fn(module)
+            else:
+                stack.append((child, iter(list(child.children()))))
         return self
 
     # ---- modes and gradients ----------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
         """Set training mode (dropout active, batch statistics) here and in every descendant."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: training mode is expected to be boolean, got {mode!r}")
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
@@ -154,9 +185,9 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients of every parameter (gradients are never zeroed in place)."""
-        for p in self.parameters():
-            p.grad = None
+        """Forget every parameter's gradient (set it to None), or with set_to_none=False zero it, keeping
+        the same grad Tensor objects."""
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Turn gradient collection on or off for every parameter (freezing layers)."""

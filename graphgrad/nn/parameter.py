@@ -1,9 +1,9 @@
-"""Parameter: a leaf tensor that a Module registers as trainable."""
+"""Parameter: a leaf tensor that a Module registers as trainable; zero_grads, shared by Module and Optimizer."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend import as_array
+from ..backend import as_array, namespace
 from ..autograd.tensor import Tensor
 
 
@@ -21,3 +21,16 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def zero_grads(parameters, set_to_none: bool = True) -> None:
+    """Set each parameter's gradient to None, or (set_to_none=False) to zeros in the same grad Tensor.
+
+    The zeros are a new array of the grad's library and device, so no foreign array is written in place.
+    """
+    for p in parameters:
+        g = p.grad
+        if set_to_none or g is None:
+            p.grad = None
+        else:
+            g.data = namespace(g.data).zeros_like(g.data)

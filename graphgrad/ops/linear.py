@@ -1,4 +1,6 @@
-"""The fused affine op: y = x·Wᵀ + b, with W stored as (out_features, in_features) like PyTorch.
+"""The fused affine op y = x·Wᵀ + b, and the embedding lookup y = W[i] (a Linear of one-hot rows).
+
+Affine: y = x·Wᵀ + b, with W stored as (out_features, in_features) like PyTorch.
 
 One op instead of MatMul + Transpose + Add: one graph node per layer, no transposed copies
 (`w.T` is a free view that BLAS reads directly), and no gradient for the input when nothing
@@ -10,6 +12,7 @@ then `x @ w.T` is BLAS's plain product, which is also the faster one).
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..backend import namespace, to_numpy
 
 
 class Linear(Function):
@@ -53,3 +56,49 @@ class Linear(Function):
         if not self.has_bias:
             return gx, gw
         return gx, gw, (xp.sum(gy, axis=0) if need[2] else None)
+
+
+class Embedding(Function):
+    """y = weight[input]: a row of weight per index.  dL/dweight = the rows of g scatter-added at the indices
+    (repeats accumulate), none for `padding_idx`'s row; the indices get no gradient."""
+
+    name = "embedding"
+
+    def __init__(self, padding_idx: int | None = None):
+        self.padding_idx = padding_idx
+
+    def forward(self, input, weight):
+        xp = self.xp
+        if weight.ndim != 2:
+            raise ValueError(
+                f"embedding: weight must be (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}"
+            )
+        check_indices(input, weight.shape[0])
+        self.num_embeddings = n = weight.shape[0]
+        if self.padding_idx is not None and not -n <= self.padding_idx < n:
+            raise ValueError(f"embedding: padding_idx {self.padding_idx} is out of range for {n} embeddings")
+        flat = xp.reshape(input, (-1,))
+        self.save_for_backward(flat)
+        return xp.reshape(xp.getitem(weight, flat), (*input.shape, weight.shape[1]))
+
+    def backward(self, gy):
+        (flat,) = self.saved
+        xp = self.xp
+        if not self.needs_input_grad[1]:
+            return None, None
+        index = flat.data if hasattr(flat, "creator") else flat  # a constant under create_graph
+        rows = xp.reshape(gy, (-1, gy.shape[-1]))
+        if self.padding_idx is not None:
+            keep = namespace(index).astype(index != self.padding_idx % self.num_embeddings, rows.dtype)
+            rows = rows * keep[:, None]
+        return None, xp.scatter_add((self.num_embeddings, gy.shape[-1]), index, rows)
+
+
+def check_indices(input, n: int) -> None:
+    """Raise naming embedding unless `input` holds integer indices in [0, n)."""
+    host = to_numpy(input)
+    if host.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {host.dtype}")
+    if host.size and (host.min() < 0 or host.max() >= n):
+        bad = host[(host < 0) | (host >= n)].flat[0]
+        raise IndexError(f"embedding: index {int(bad)} is out of range for {n} embeddings (valid: 0 to {n - 1})")

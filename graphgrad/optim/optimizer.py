@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import mode
 from ..backend import devices, to_numpy
+from ..nn.parameter import zero_grads
 
 
 class Optimizer:
@@ -44,10 +45,9 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget every parameter's gradient (set to None; gradients are never zeroed in place)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                p.grad = None
+        """Forget every parameter's gradient (set it to None), or with set_to_none=False zero it, keeping
+        the same grad Tensor objects."""
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable | None = None):
         """Update every parameter that has a gradient, in place; `closure` re-computes and returns the loss."""
