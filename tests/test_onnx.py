@@ -74,6 +74,10 @@ MODELS = {
                                         nn.Linear(16, 4, generator=1), nn.LayerNorm(4, elementwise_affine=False)),
                   (3, 4)),
     "everything": (Everything, (6,)),
+    "activations": (lambda: nn.Sequential(nn.Linear(6, 8, generator=0), nn.GELU(), nn.Linear(8, 8, generator=1),
+                                          nn.GELU(approximate="tanh"), nn.SiLU(), nn.ELU(0.7), nn.SELU(),
+                                          nn.Softplus(beta=2.0, threshold=3.0), nn.Mish(), nn.Hardtanh(-0.5, 0.8),
+                                          nn.Linear(8, 4, generator=2), nn.ReLU6()), (6,)),
 }
 
 
@@ -496,3 +500,15 @@ def test_cli_export_bad_input_is_one_line_and_status_2(tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(args[:-1] + [str(tmp_path / "m.onnx"), "--opset", "7"]) == 2
     assert "opset_version 7 is not supported" in capsys.readouterr().err
+
+
+def test_gelu_exports_as_the_gelu_operator_from_opset_20(tmp_path):
+    model = nn.Sequential(nn.Linear(6, 8, generator=0), nn.GELU(), nn.GELU(approximate="tanh"))
+    model.eval()
+    x = _randn(3, (6,), 0)
+    proto = gonnx.export(model, x, tmp_path / "gelu.onnx", opset_version=20)
+    onnx.checker.check_model(onnx.load(tmp_path / "gelu.onnx"), full_check=True)
+    assert [n.op_type for n in proto.graph.node] == ["Gemm", "Gelu", "Gelu"]
+    ours = model(gg.tensor(x)).data
+    np.testing.assert_allclose(_session(proto).run(None, {"input": x})[0], ours, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gonnx.load(tmp_path / "gelu.onnx")(x).data, ours, rtol=1e-6, atol=1e-7)

@@ -238,12 +238,68 @@ def _same_index(a, b) -> bool:
     )
 
 
+def _gelu(e: Emitter, op: Op) -> None:
+    """Gelu (opset 20), else its formula: 0.5x(1 + erf(x/√2)), or with tanh 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    x, dtype = e.name(op.inputs[0]), op.inputs[0].dtype
+    if e.opset >= 20:
+        e.node("Gelu", [x], e.out(op), approximate=op.fn.approximate)
+        return
+    if op.fn.approximate == "tanh":
+        cube = e.node("Mul", [e.node("Mul", [x, x]), x])
+        inner = e.node("Add", [x, e.node("Mul", [cube, e.constant(0.044715, dtype)])])
+        shape = e.node("Tanh", [e.node("Mul", [inner, e.constant(np.sqrt(2 / np.pi), dtype)])])
+    else:
+        shape = e.node("Erf", [e.node("Div", [x, e.constant(np.sqrt(2.0), dtype)])])
+    half_x = e.node("Mul", [x, e.constant(0.5, dtype)])
+    e.node("Mul", [half_x, e.node("Add", [shape, e.constant(1.0, dtype)])], e.out(op))
+
+
+def _silu(e: Emitter, op: Op) -> None:
+    x = e.name(op.inputs[0])
+    e.node("Mul", [x, e.node("Sigmoid", [x])], e.out(op))
+
+
+def _softplus_of(e: Emitter, x: str, dtype, beta: float, threshold: float) -> str:
+    """PyTorch's softplus: log(1 + e^(βx))/β, and x itself where βx > threshold."""
+    scaled = e.node("Mul", [x, e.constant(beta, dtype)]) if beta != 1 else x
+    soft = e.node("Softplus", [scaled])
+    soft = e.node("Div", [soft, e.constant(beta, dtype)]) if beta != 1 else soft
+    linear = e.node("Greater", [scaled, e.constant(threshold, dtype)])
+    return e.node("Where", [linear, x, soft])
+
+
+def _softplus(e: Emitter, op: Op) -> None:
+    out = _softplus_of(e, e.name(op.inputs[0]), op.inputs[0].dtype, float(op.fn.beta), float(op.fn.threshold))
+    e.node("Identity", [out], e.out(op))
+
+
+def _mish(e: Emitter, op: Op) -> None:
+    x = e.name(op.inputs[0])
+    e.node("Mul", [x, e.node("Tanh", [_softplus_of(e, x, op.inputs[0].dtype, 1.0, 20.0)])], e.out(op))
+
+
+def _hardtanh(e: Emitter, op: Op) -> None:
+    dtype = op.inputs[0].dtype
+    bounds = [e.constant(v, dtype, "bound") for v in (op.fn.min_val, op.fn.max_val)]
+    e.node("Clip", [e.name(op.inputs[0]), *bounds], e.out(op))
+
+
+def _elu(e: Emitter, op: Op) -> None:
+    e.node("Elu", e.inputs(op), e.out(op), alpha=float(op.fn.alpha))
+
+
+def _selu(e: Emitter, op: Op) -> None:
+    e.node("Selu", e.inputs(op), e.out(op), alpha=float(op.fn.alpha), gamma=float(op.fn.scale))
+
+
 EXPORTERS: dict[str, Callable[[Emitter, Op], None]] = {
     "Add": _same("Add"), "Sub": _same("Sub"), "Mul": _same("Mul"), "Div": _same("Div"), "Neg": _same("Neg"),
     "Pow": _pow, "PowScalar": _pow_scalar, "MatMul": _same("MatMul"), "Linear": _linear,
     "Exp": _same("Exp"), "Log": _same("Log"), "Sqrt": _same("Sqrt"), "Abs": _same("Abs"),
     "Maximum": _same("Max"), "Minimum": _same("Min"), "Clip": _clip, "Where": _where, "AsType": _astype,
     "ReLU": _same("Relu"), "Sigmoid": _same("Sigmoid"), "Tanh": _same("Tanh"),
+    "GELU": _gelu, "SiLU": _silu, "ELU": _elu, "SELU": _selu, "Softplus": _softplus, "Mish": _mish,
+    "Hardtanh": _hardtanh, "ReLU6": _hardtanh,
     "Softmax": _along_axis("Softmax"), "LogSoftmax": _along_axis("LogSoftmax"),
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "Max": _reduce("ReduceMax"),
     "Min": _reduce("ReduceMin"), "LogSumExp": _reduce("ReduceLogSumExp"),

@@ -210,6 +210,14 @@ def _layer_norm(node, x, scale, bias=None):
     return y if bias is None else y + bias
 
 
+def _selu(node, x):
+    """Selu with ONNX's default α and γ, which are PyTorch's (graphgrad's selu has them fixed)."""
+    alpha, gamma = node.attrs.get("alpha", 1.67326319217681884765625), node.attrs.get("gamma", 1.05070102214813232421875)
+    if abs(alpha - 1.6732632423543772) > 1e-6 or abs(gamma - 1.0507009873554805) > 1e-6:
+        raise ValueError(f"Selu with alpha={alpha}, gamma={gamma}: graphgrad's selu has PyTorch's fixed constants only")
+    return ops.selu(x)
+
+
 IMPORTERS: dict[str, Callable] = {
     "Identity": lambda node, x: x, "Dropout": _dropout, "Constant": _constant,
     "Add": _same(ops.add), "Sub": _same(ops.sub), "Mul": _same(ops.mul), "Div": _same(ops.div),
@@ -226,6 +234,8 @@ IMPORTERS: dict[str, Callable] = {
     "ReduceSum": _reduce(ops.sum, 13), "ReduceMean": _reduce(ops.mean), "ReduceMax": _reduce(_extreme(Max)),
     "ReduceMin": _reduce(_extreme(Min)), "ReduceLogSumExp": _reduce(ops.logsumexp),
     "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
+    "Elu": lambda node, x: ops.elu(x, node.attrs.get("alpha", 1.0)), "Selu": _selu,
+    "Softplus": _same(ops.softplus), "Greater": _same(ops.gt), "Less": _same(ops.lt), "Equal": _same(ops.eq),
     **CNN_IMPORTERS,
 }
 
