@@ -19,7 +19,7 @@ import pytest
 import graphgrad as gg
 from graphgrad import viz
 from graphgrad.viz.examples import EXAMPLES, two_layer_batch
-from graphgrad.viz.summary import shape_text
+from graphgrad.viz.summary import HEAD, fmt, shape_text
 
 HERE = Path(__file__).parent / "browser"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "viz"
@@ -274,9 +274,9 @@ def _mosaic(pic: dict, rgb: list, width: int) -> np.ndarray:
 def test_mnist_rows_are_drawn_as_digits_and_gradients_as_signed_heatmaps(drive, tmp_path):
     out = EXAMPLES["two-layer-net"]()
     graph = viz.build(out)
-    r = drive(_page(tmp_path, "net", out), "--unfold", "--pixels", "--hover", "op0",
-              shot="two-layer-net-pictures.png")
     x_edge = next(e for e in graph.edges if graph.node(e.src).label == "x")
+    r = drive(_page(tmp_path, "net", out), "--unfold", "--pixels", "--hover", x_edge.src,
+              shot="two-layer-net-pictures.png")
     pic = x_edge.value["pic"]
     assert pic["kind"] == "tiles" and pic["tile"] == [28, 28] and pic["grid"] == [1, 4]
     seen = r["pixels"][f"{x_edge.id}:val-label"]
@@ -294,7 +294,13 @@ def test_mnist_rows_are_drawn_as_digits_and_gradients_as_signed_heatmaps(drive, 
     red, blue = heat[..., 0] > heat[..., 2], heat[..., 2] > heat[..., 0]
     assert (red == (q > 128)).all() and (blue == (q < 128)).all()  # positive red, negative blue
     assert (heat[q == 128] == 255).all()  # zero is white
-    assert "first values:" in r["hover"]  # op0's panel lists its inputs' first values
+    # the x node's panel: its statistics, its first numbers, and its picture's scale up to x's max
+    flat = two_layer_batch()[0].ravel()
+    panel = r["hover"].splitlines()
+    assert panel[0] == "x — input" and pic["lo"] == "0" and pic["hi"] == fmt(flat.max())
+    assert f"max {fmt(flat.max())}" in panel[2]
+    assert panel[3] == "first values: " + ", ".join(fmt(v, 6) for v in flat[:HEAD]) + " …"
+    assert panel[4:6] == ["0", pic["hi"]]  # the colour bar's two ends
 
 
 def test_hovering_a_picture_reads_out_the_number_under_the_mouse(drive, tmp_path):
