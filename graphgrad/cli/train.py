@@ -83,6 +83,7 @@ class DefaultsFormatter(argparse.HelpFormatter):
 
 
 def add_threads(parser) -> None:
+    """Add `--threads N` (BLAS threads, default 1) to `parser`."""
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (threadpoolctl, in the train extra); one is fastest for these "
                              "small matrices")
