@@ -68,3 +68,27 @@ def test_epoch_lines_count_epochs_and_show_test_loss(data_dir, tmp_path):
     assert all("train loss" in l and "train acc" in l and "test loss" in l and "test acc" in l for l in lines)
     assert "2.5" not in lines[-1].split()[1] and "iter 25/25" in lines[-1]
     assert "it/s" not in err  # not a terminal: no per-frame progress bar
+
+
+def test_every_example_flag_has_help_and_shows_its_default():
+    import ast
+
+    examples = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
+    flags = 0
+    for path in examples:
+        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+                continue
+            keywords = {k.arg: k.value for k in call.keywords}
+            if call.func.attr == "add_argument":
+                flags += 1
+                assert "help" in keywords, f"{path.name}:{call.lineno}: {ast.unparse(call.args[0])} has no help"
+            if call.func.attr == "ArgumentParser":
+                shown = keywords.get("formatter_class")
+                assert shown is not None and ast.unparse(shown).endswith("ArgumentDefaultsHelpFormatter"), \
+                    f"{path.name}:{call.lineno}: help does not show the defaults"
+    assert flags >= 20
+    done = subprocess.run([sys.executable, str(examples[0].parent / "static_mnist.py"), "--help"],
+                          capture_output=True, text=True, timeout=120)
+    flat = " ".join(done.stdout.split())
+    assert done.returncode == 0 and "size of the hidden layer (default: 100)" in flat
