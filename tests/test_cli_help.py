@@ -92,3 +92,17 @@ def test_every_example_flag_has_help_and_shows_its_default():
                           capture_output=True, text=True, timeout=120)
     flat = " ".join(done.stdout.split())
     assert done.returncode == 0 and "size of the hidden layer (default: 100)" in flat
+
+
+def test_the_package_metadata_describes_graphgrad():
+    import re
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["authors"] and len(project["keywords"]) >= 5
+    assert "Programming Language :: Python :: 3 :: Only" in project["classifiers"]
+    # every extra the README tells users to install exists
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\.\[(\w+(?:-\w+)?)\]", readme)) | set(re.findall(r"graphgrad\[(\w+(?:-\w+)?)\]", readme))
+    assert {"train", "viz", "onnx", "dev", "mpi", "docs"} <= named <= set(project["optional-dependencies"])
