@@ -106,3 +106,14 @@ def test_the_package_metadata_describes_graphgrad():
     readme = (root / "README.md").read_text(encoding="utf-8")
     named = set(re.findall(r"\.\[(\w+(?:-\w+)?)\]", readme)) | set(re.findall(r"graphgrad\[(\w+(?:-\w+)?)\]", readme))
     assert {"train", "viz", "onnx", "dev", "mpi", "docs"} <= named <= set(project["optional-dependencies"])
+
+
+def test_without_matplotlib_the_summary_does_not_list_curves(data_dir, tmp_path, monkeypatch):
+    args = ["train", "--data", str(data_dir), "--batch-size", "20", "--iters", "10"]
+    status, out, _ = run(args + ["--out", str(tmp_path / "with")])
+    assert status == 0 and f"curves: {tmp_path / 'with' / 'curves.png'}" in out
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    status, out, err = run(args + ["--out", str(tmp_path / "without")])
+    assert status == 0 and not (tmp_path / "without" / "curves.png").exists()
+    assert "no curves.png" in out + err and "curves:" not in out
+    assert f"metrics: {tmp_path / 'without' / 'metrics.csv'}" in out
