@@ -30,7 +30,8 @@ def three_samples(synthetic: bool) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="gradient check on the book's TwoLayerNet")
+    parser = argparse.ArgumentParser(description="gradient check on the book's TwoLayerNet",
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--synthetic", action="store_true", help="random inputs instead of MNIST")
     args = parser.parse_args()
     x, t, source = three_samples(args.synthetic)

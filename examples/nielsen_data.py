@@ -41,12 +41,12 @@ def one_hot(labels: np.ndarray, classes: int = 10, dtype=np.float64) -> np.ndarr
 
 def parse_args(description: str):
     """The options both Nielsen examples take, and the data they ask for: (args, (x, t), (xt, tt))."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=1, help="passes over the training samples")
     parser.add_argument("--train", type=int, default=10000, help="training samples (60000 for all of MNIST)")
-    parser.add_argument("--test", type=int, default=10000)
-    parser.add_argument("--batch", type=int, default=10)
-    parser.add_argument("--eta", type=float, default=3.0)
+    parser.add_argument("--test", type=int, default=10000, help="test samples evaluated after each epoch")
+    parser.add_argument("--batch", type=int, default=10, help="mini-batch size")
+    parser.add_argument("--eta", type=float, default=3.0, help="learning rate (Nielsen's η)")
     parser.add_argument("--synthetic", action="store_true", help="use synthetic MNIST-shaped data")
     args = parser.parse_args()
     train, test, source = load_data(args.train, args.test, args.synthetic)

@@ -56,11 +56,11 @@ def accuracy(x, logits, images, labels, batch: int = 500) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--batch-size", type=int, default=100)
-    ap.add_argument("--lr", type=float, default=0.001)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=3, help="passes over the training images")
+    ap.add_argument("--batch-size", type=int, default=100, help="images per Adam step")
+    ap.add_argument("--lr", type=float, default=0.001, help="Adam's learning rate")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the shuffling")
     ap.add_argument("--limit", type=int, default=None, help="train on the first N images only (a quick run)")
     ap.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
     args = ap.parse_args()

@@ -41,10 +41,10 @@ def build(seed: int):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=5, help="passes over the 600 training points")
+    ap.add_argument("--batch-size", type=int, default=32, help="points per Adam step")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     features, labels = make_data(900, rng)

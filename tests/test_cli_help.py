@@ -68,3 +68,52 @@ def test_epoch_lines_count_epochs_and_show_test_loss(data_dir, tmp_path):
     assert all("train loss" in l and "train acc" in l and "test loss" in l and "test acc" in l for l in lines)
     assert "2.5" not in lines[-1].split()[1] and "iter 25/25" in lines[-1]
     assert "it/s" not in err  # not a terminal: no per-frame progress bar
+
+
+def test_every_example_flag_has_help_and_shows_its_default():
+    import ast
+
+    examples = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
+    flags = 0
+    for path in examples:
+        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+                continue
+            keywords = {k.arg: k.value for k in call.keywords}
+            if call.func.attr == "add_argument":
+                flags += 1
+                assert "help" in keywords, f"{path.name}:{call.lineno}: {ast.unparse(call.args[0])} has no help"
+            if call.func.attr == "ArgumentParser":
+                shown = keywords.get("formatter_class")
+                assert shown is not None and ast.unparse(shown).endswith("ArgumentDefaultsHelpFormatter"), \
+                    f"{path.name}:{call.lineno}: help does not show the defaults"
+    assert flags >= 20
+    done = subprocess.run([sys.executable, str(examples[0].parent / "static_mnist.py"), "--help"],
+                          capture_output=True, text=True, timeout=120)
+    flat = " ".join(done.stdout.split())
+    assert done.returncode == 0 and "size of the hidden layer (default: 100)" in flat
+
+
+def test_the_package_metadata_describes_graphgrad():
+    import re
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["authors"] and len(project["keywords"]) >= 5
+    assert "Programming Language :: Python :: 3 :: Only" in project["classifiers"]
+    # every extra the README tells users to install exists
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\.\[(\w+(?:-\w+)?)\]", readme)) | set(re.findall(r"graphgrad\[(\w+(?:-\w+)?)\]", readme))
+    assert {"train", "viz", "onnx", "dev", "mpi", "docs"} <= named <= set(project["optional-dependencies"])
+
+
+def test_without_matplotlib_the_summary_does_not_list_curves(data_dir, tmp_path, monkeypatch):
+    args = ["train", "--data", str(data_dir), "--batch-size", "20", "--iters", "10"]
+    status, out, _ = run(args + ["--out", str(tmp_path / "with")])
+    assert status == 0 and f"curves: {tmp_path / 'with' / 'curves.png'}" in out
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    status, out, err = run(args + ["--out", str(tmp_path / "without")])
+    assert status == 0 and not (tmp_path / "without" / "curves.png").exists()
+    assert "no curves.png" in out + err and "curves:" not in out
+    assert f"metrics: {tmp_path / 'without' / 'metrics.csv'}" in out

@@ -13,9 +13,19 @@ import pkgutil
 
 import graphgrad
 
-# owned elsewhere this round (the op library and autograd core, the CLI): reported, not required
-NOT_COVERED = ("graphgrad.ops", "graphgrad.autograd", "graphgrad.graph.ops", "graphgrad.graph.node",
-               "graphgrad.viz.model", "graphgrad.cli", "graphgrad.backend")
+# Modules owned elsewhere this round (the op library and Tensor, which the PyTorch-surface merge
+# rewrites): reported to the lead, not required yet. Exact module names: a module not listed here,
+# a new one included, is covered.
+NOT_COVERED = (
+    "graphgrad.ops", "graphgrad.ops.activations", "graphgrad.ops.arithmetic", "graphgrad.ops.conv",
+    "graphgrad.ops.linear", "graphgrad.ops.losses", "graphgrad.ops.padding", "graphgrad.ops.pooling",
+    "graphgrad.ops.reductions", "graphgrad.ops.shape", "graphgrad.autograd.tensor", "graphgrad.backend",
+    "graphgrad.backend.namespaces",
+    # arriving with that merge, their forward/backward (and math's f/df) still without docstrings
+    "graphgrad.ops.math", "graphgrad.ops.indexing", "graphgrad.ops.linalg", "graphgrad.ops.reshaping",
+    "graphgrad.ops.sorting", "graphgrad.testing",
+    "graphgrad.backend.cuda_kernels",  # imports CuPy: audited where CuPy is installed
+)
 
 
 def modules() -> list:
@@ -50,7 +60,7 @@ def undocumented(module) -> list[str]:
 
 
 def _covered_name(name: str) -> bool:
-    return not any(name == p or name.startswith(p + ".") for p in NOT_COVERED)
+    return name not in NOT_COVERED
 
 
 def _covered(module) -> bool:

@@ -19,7 +19,7 @@ import pytest
 import graphgrad as gg
 from graphgrad import viz
 from graphgrad.viz.examples import EXAMPLES, two_layer_batch
-from graphgrad.viz.summary import shape_text
+from graphgrad.viz.summary import HEAD, fmt, shape_text
 
 HERE = Path(__file__).parent / "browser"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "viz"
@@ -92,7 +92,7 @@ def test_apple_steps_forward_then_backward(drive, tmp_path):
     _check_readable(r["geometry"])  # stepping never pushed the book's small figure off the window
 
 
-@pytest.mark.parametrize("name", ["apple-orange", "cs231n-gates", "sigmoid", "two-layer-net", "nn-mlp"])
+@pytest.mark.parametrize("name", ["apple-orange", "cs231n-gates", "sigmoid", "two-layer-net", "nn-mlp", "simple-cnn"])
 def test_every_example_steps_in_topological_order(drive, tmp_path, name):
     out = EXAMPLES[name]()
     graph = viz.build(out)
@@ -274,9 +274,9 @@ def _mosaic(pic: dict, rgb: list, width: int) -> np.ndarray:
 def test_mnist_rows_are_drawn_as_digits_and_gradients_as_signed_heatmaps(drive, tmp_path):
     out = EXAMPLES["two-layer-net"]()
     graph = viz.build(out)
-    r = drive(_page(tmp_path, "net", out), "--unfold", "--pixels", "--hover", "op0",
-              shot="two-layer-net-pictures.png")
     x_edge = next(e for e in graph.edges if graph.node(e.src).label == "x")
+    r = drive(_page(tmp_path, "net", out), "--unfold", "--pixels", "--hover", x_edge.src,
+              shot="two-layer-net-pictures.png")
     pic = x_edge.value["pic"]
     assert pic["kind"] == "tiles" and pic["tile"] == [28, 28] and pic["grid"] == [1, 4]
     seen = r["pixels"][f"{x_edge.id}:val-label"]
@@ -294,7 +294,13 @@ def test_mnist_rows_are_drawn_as_digits_and_gradients_as_signed_heatmaps(drive, 
     red, blue = heat[..., 0] > heat[..., 2], heat[..., 2] > heat[..., 0]
     assert (red == (q > 128)).all() and (blue == (q < 128)).all()  # positive red, negative blue
     assert (heat[q == 128] == 255).all()  # zero is white
-    assert "first values:" in r["hover"]  # op0's panel lists its inputs' first values
+    # the x node's panel: its statistics, its first numbers, and its picture's scale up to x's max
+    flat = two_layer_batch()[0].ravel()
+    panel = r["hover"].splitlines()
+    assert panel[0] == "x — input" and pic["lo"] == "0" and pic["hi"] == fmt(flat.max())
+    assert f"max {fmt(flat.max())}" in panel[2]
+    assert panel[3] == "first values: " + ", ".join(fmt(v, 6) for v in flat[:HEAD]) + " …"
+    assert panel[4:6] == ["0", pic["hi"]]  # the colour bar's two ends
 
 
 def test_hovering_a_picture_reads_out_the_number_under_the_mouse(drive, tmp_path):
@@ -346,3 +352,86 @@ def test_a_2x3_weight_is_written_out_as_two_rows(drive, tmp_path):
     assert w.value["shape"] == [2, 3] and "pic" not in w.value
     assert r["steps"][-1]["values"][w.id] == "[0.1581, -0.2658, -0.53] [-0.5583, 0.3617, 0.4766]"
     assert r["steps"][-1]["grads"][w.id] == "[-0.1351, -0.006899, -0.05169] [-1.334, -0.7841, -0.5828]"
+
+
+def _bytes_of(v: np.ndarray) -> np.ndarray:
+    """The explorer's one byte per cell, written out: diverging around 0 when `v` has negative
+    values (128 is 0, ±127 the largest magnitude), else sequential from 0 to its max."""
+    if v.min() < 0:
+        return np.rint(128 + 127 * v / np.abs(v).max())
+    return np.rint(255 * v / v.max())
+
+
+def test_a_conv_nets_gradients_flow_back_through_its_feature_maps_and_filters(drive, tmp_path):
+    """`graphgrad graph simple-cnn`: the digits, the convolution's feature maps and filters, and
+    their gradients are image grids holding PyTorch's numbers, each shown once its step is reached."""
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    from graphgrad.train.models import simple_cnn
+    from graphgrad.viz.examples import mnist_digits
+
+    out = EXAMPLES["simple-cnn"]()
+    graph = viz.build(out)
+    order = [(s.phase, s.node) for s in graph.steps]
+    at = {key: i for i, key in enumerate(order)}
+    r = drive(_page(tmp_path, "cnn", out), "--unfold", "--pixels", "--shot-step", str(at["backward", "op0"]),
+              shot="simple-cnn-conv-backward.png")
+    assert r["console_errors"] == [] and r["requests"] == []
+    assert [(s["phase"], s["node"]) for s in r["steps"]] == order
+    assert r["geometry"]["current"] == ["op0"]  # the screenshot: backward has reached conv2d
+    edge = {(e.src, e.dst): e for e in graph.edges}
+    x_e, w_e, maps_e = edge["in0", "op0"], edge["in1", "op0"], edge["op0", "op1"]
+    assert graph.node("op0").label == "conv2d" and graph.node("in1").label == "1.weight"
+    # the view follows the step: the filters and the gradient that just reached them are on screen
+    c = r["geometry"]["canvas"]
+    shown = {(lab["edge"], lab["side"]): lab["box"] for lab in r["geometry"]["labels"]}
+    for key in ((w_e.id, "val-label"), (w_e.id, "grad-label"), (maps_e.id, "grad-label")):
+        box = shown[key]
+        assert c[0] <= box[0] and box[2] <= c[2] and c[1] <= box[1] and box[3] <= c[3], key
+
+    # step by step: the maps appear with conv2d's forward, their gradient with ReLU's backward,
+    # the filters' gradient with conv2d's backward
+    steps = r["steps"]
+    assert maps_e.id not in steps[at["forward", "inputs"]]["values"]
+    assert maps_e.id in steps[at["forward", "op0"]]["values"]
+    assert maps_e.id not in steps[at["backward", "op2"]]["grads"]
+    assert maps_e.id in steps[at["backward", "op1"]]["grads"] and w_e.id not in steps[at["backward", "op1"]]["grads"]
+    assert w_e.id in steps[at["backward", "op0"]]["grads"]
+
+    # the oracle: the same step in PyTorch, float64
+    params = {k: torch.tensor(v.data, dtype=torch.float64, requires_grad=True)
+              for k, v in simple_cnn(0).named_parameters()}
+    images, labels, _ = mnist_digits(2, np.random.default_rng(0))
+    x = torch.tensor(images, dtype=torch.float64).reshape(2, 1, 28, 28)
+    maps = tf.conv2d(x, params["1.weight"], params["1.bias"])
+    maps.retain_grad()
+    h = tf.relu(tf.linear(tf.max_pool2d(tf.relu(maps), 2).flatten(1), params["5.weight"], params["5.bias"]))
+    tf.cross_entropy(tf.linear(h, params["7.weight"], params["7.bias"]), torch.tensor(labels)).backward()
+    assert out.item() == pytest.approx(tf.cross_entropy(tf.linear(h, params["7.weight"], params["7.bias"]),
+                                                        torch.tensor(labels)).item(), rel=1e-5)
+
+    def check(s: dict, expected, grid: list, tile: list, side: str, e) -> None:
+        """The picture holds `expected` (its first tiles) and the page draws those bytes."""
+        pic = s["pic"]
+        assert (pic["kind"], pic["grid"], pic["tile"]) == ("tiles", grid, tile), (e.id, side)
+        expected = expected.detach().numpy()
+        q = _decoded(pic).reshape(-1, *tile).astype(int)
+        wanted = _bytes_of(expected).reshape(-1, *tile) if expected.ndim == 4 and expected.shape[1] == 1 else \
+            _bytes_of(expected)[:, :grid[1]].reshape(-1, *tile)
+        np.testing.assert_allclose(q, wanted[:pic["count"]], atol=1)  # float32 against float64: one byte
+        seen = r["pixels"][f"{e.id}:{side}"]
+        assert (seen["width"], seen["height"]) == (grid[1] * (tile[1] + 1) - 1, grid[0] * (tile[0] + 1) - 1)
+        drawn = _mosaic(pic, seen["rgb"], seen["width"])
+        if pic["scale"] == "sequential":
+            np.testing.assert_array_equal(drawn[..., 0], 255 - q)
+        else:
+            assert ((drawn[..., 0] > drawn[..., 2]) == (q > 128)).all()
+            assert ((drawn[..., 2] > drawn[..., 0]) == (q < 128)).all()
+
+    check(x_e.value, x, [1, 2], [28, 28], "val-label", x_e)  # the two digits
+    assert x_e.value["pic"]["scale"] == "sequential"
+    check(w_e.value, params["1.weight"], [2, 8], [5, 5], "val-label", w_e)  # the first 16 of 30 filters
+    check(w_e.grad, params["1.weight"].grad, [2, 8], [5, 5], "grad-label", w_e)
+    check(maps_e.value, maps, [2, 8], [24, 24], "val-label", maps_e)  # 2 samples x the first 8 maps
+    check(maps_e.grad, maps.grad, [2, 8], [24, 24], "grad-label", maps_e)
+    assert "the first 16 of 30" in w_e.grad["pic"]["note"] and "the first 8 of 30" in maps_e.value["pic"]["note"]

@@ -466,3 +466,29 @@ def test_two_layer_net_uses_cached_mnist_digits_else_noise(tmp_path, monkeypatch
     assert source2 == "noise" and not list(tmp_path.iterdir())
     for k in params:  # the same parameters either way
         np.testing.assert_array_equal(params2[k], params[k])
+
+
+def test_cli_draws_simple_cnn_with_named_digits_filters_and_feature_maps(tmp_path, capsys):
+    import base64
+    import json
+
+    from graphgrad.viz.examples import mnist_digits
+
+    page = tmp_path / "cnn.html"
+    assert main(["graph", "simple-cnn", "--html", str(page)]) == 0
+    text = page.read_text()
+    start = text.index('id="graph-data">') + len('id="graph-data">')
+    data = json.loads(text[start:text.index("</script>", start)])
+    label = {n["id"]: n["label"] for n in data["nodes"]}
+    edges = {(label[e["src"]], label[e["dst"]]): e for e in data["edges"]}
+    x_pic = edges["x", "conv2d"]["value"]["pic"]
+    images = mnist_digits(2, np.random.default_rng(0))[0]  # the example's own digits (MNIST when cached)
+    shown = np.frombuffer(base64.b64decode(x_pic["data"]), np.uint8).reshape(2, 784)
+    np.testing.assert_array_equal(shown, np.rint(255 * images / images.max()))
+    assert (x_pic["kind"], x_pic["grid"]) == ("tiles", [1, 2])
+    filters = edges["1.weight", "conv2d"]
+    for side in ("value", "grad"):  # 16 of the 30 5x5 filters, and their gradients
+        assert (filters[side]["pic"]["grid"], filters[side]["pic"]["tile"]) == ([2, 8], [5, 5])
+    maps = edges["conv2d", "ReLU"]
+    assert maps["value"]["shape"] == [2, 30, 24, 24] and maps["grad"]["pic"]["grid"] == [2, 8]
+    assert "t" in label.values()  # the labels are a named input too

@@ -11,7 +11,7 @@ import pytest
 from graphgrad import viz
 from graphgrad.viz.examples import two_layer_net
 from graphgrad.viz.html import html_text
-from graphgrad.viz.summary import HEAT_SIDE, MAX_TILES, SMALL, TILE_CELLS, summarize
+from graphgrad.viz.summary import HEAT_SIDE, MAX_TILES, SMALL, TILE_CELLS, fmt, summarize
 
 
 def _bytes(pic: dict) -> np.ndarray:
@@ -92,3 +92,19 @@ def test_pages_stay_small_with_big_arrays():
     page = html_text(viz.build(two_layer_net(batch=100)), "net")
     assert len(page.encode()) < 400_000, len(page.encode())
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page
+
+
+def test_a_grid_that_shows_part_of_an_array_keeps_the_whole_arrays_scale():
+    maps = np.random.default_rng(3).random((2, 30, 8, 8))
+    maps[1, 20, 4, 4] = 7.0  # the largest value, in a channel the grid leaves out
+    s = summarize(maps)
+    pic = s["pic"]
+    assert pic["grid"] == [2, 8] and pic["hi"] == fmt(7.0) == fmt(s["max"])
+    shown = maps[:, :8].reshape(16, 8, 8)
+    np.testing.assert_array_equal(_bytes(pic).reshape(16, 8, 8), np.rint(255 * shown / 7.0))
+
+
+def test_one_channel_images_and_filters_are_a_stack():
+    pic = summarize(np.random.default_rng(4).normal(size=(30, 1, 5, 5)))["pic"]  # SimpleConvNet's filters
+    assert (pic["grid"], pic["count"], pic["tile"]) == ([2, 8], 16, [5, 5]) and "first 16 of 30" in pic["note"]
+    assert summarize(np.ones((2, 1, 28, 28)))["pic"]["grid"] == [1, 2]  # two MNIST images in a row

@@ -27,6 +27,7 @@ class set_grad_enabled:
     """Turn graph recording on or off: at once when called, and back when used as a context manager exits."""
 
     def __init__(self, enabled: bool):
+        """Set recording to `enabled` now (this thread); leaving the `with` block restores the mode before."""
         self.before, self.enabled = state.grad_enabled, bool(enabled)
         state.grad_enabled = self.enabled  # as in PyTorch: calling it sets the mode right away
 
@@ -69,6 +70,7 @@ class inference_mode(_Switch):
     """Like `no_grad` (graphgrad has no separate inference tensors); `inference_mode(False)` records."""
 
     def __init__(self, mode: bool = True):
+        """`mode=True` stops recording inside the `with` block, as `no_grad` does; False leaves it on."""
         self.enabled = not mode
 
 

@@ -25,6 +25,7 @@ class device:
     __slots__ = ("type", "index")
 
     def __init__(self, spec: "str | device", index: int | None = None):
+        """Parse `spec` ('cpu', 'cuda', 'cuda:1', or a device) with an optional GPU `index`."""
         if isinstance(spec, device):
             spec, index = spec.type, spec.index if index is None else index
         match = _SPEC.match(spec.strip().lower()) if isinstance(spec, str) else None
@@ -232,13 +233,16 @@ class ToDevice(Function):
     symbol = "to"
 
     def __init__(self, device):
+        """The target `device`."""
         self.device = device
 
     def forward(self, x):
+        """x's data on the target device (the source device is kept for backward)."""
         self.source = device_of(x)
         return to_device(x, self.device)
 
     def backward(self, gy):
+        """gx = gy, copied back to x's device."""
         if self.xp.differentiable:  # under create_graph: a recorded copy back
             return ToDevice(self.source)(gy)
         return to_device(gy, self.source)

@@ -16,10 +16,12 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a command-line mistake is one line on stderr (and exit status 2), not the usage text."""
 
     def error(self, message: str):
+        """Exit with status 2 and `message` on one line of stderr."""
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `graphgrad` parser with every sub-command registered."""
     from .. import __version__
 
     parser = Parser(prog="graphgrad", description="graphgrad command-line tools")

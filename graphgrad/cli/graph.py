@@ -31,6 +31,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Build the graph of `args.source` and write the HTML, SVG and DOT files asked for."""
     from .. import viz
     from ..io import atomic_write
 

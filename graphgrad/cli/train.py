@@ -83,6 +83,7 @@ class DefaultsFormatter(argparse.HelpFormatter):
 
 
 def add_threads(parser) -> None:
+    """Add `--threads N` (BLAS threads, default 1) to `parser`."""
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (threadpoolctl, in the train extra); one is fastest for these "
                              "small matrices")
@@ -222,8 +223,9 @@ def _train(args) -> int:
     if final is not None:
         print(f"test accuracy {final:.4f} after {history.last['iteration']} iterations "
               f"({time.perf_counter() - started:.1f}s)")
-    if not args.quiet:
-        print(f"metrics: {out / 'metrics.csv'}  curves: {out / 'curves.png'}  checkpoint: {out / 'checkpoint.npz'}")
+    if not args.quiet:  # curves.png only when matplotlib drew it (it is an optional extra)
+        curves = f"  curves: {out / 'curves.png'}" if (out / "curves.png").is_file() else ""
+        print(f"metrics: {out / 'metrics.csv'}{curves}  checkpoint: {out / 'checkpoint.npz'}")
     if args.min_test_accuracy is not None and (final is None or final < args.min_test_accuracy):
         print(f"test accuracy {final} is below the required {args.min_test_accuracy}")
         return 1

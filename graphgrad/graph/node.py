@@ -28,6 +28,7 @@ class Node:
     _jacobi_key = None
 
     def __init__(self, *parents: "Node", name: str | None = None, graph: Graph | None = None):
+        """A node of `graph` (the parents', else the default graph) computed from `parents`, named `name`."""
         graph = _common_graph(self, parents, graph)
         self.graph = graph
         self.parents = tuple(parents)
@@ -85,7 +86,10 @@ class Node:
 
     # Operators and op methods (`node + 2`, `node.exp()`, `node.sum(axis)`) are installed from the
     # op library's declarations below; any graphgrad function called on a node builds a node.
-    T = property(lambda self: _ops().transpose(self), doc="All axes reversed.")
+    @property
+    def T(self) -> "Operation":
+        """All axes reversed: a transpose node of this one."""
+        return _ops().transpose(self)
 
     @classmethod
     def __graphgrad_function__(cls, fn: Function, inputs: tuple) -> "Operation":
@@ -116,6 +120,8 @@ class Variable(Node):
     def __init__(self, shape, init=False, trainable: bool = True, name: str | None = None,
                  graph: Graph | None = None, rng: np.random.Generator | int | None = None,
                  dtype="float32"):
+        """A leaf of `shape` (None for a free size, an int n for an n x 1 column), its initial value
+        `init` (False: none yet, True: N(0, 0.001²) noise from `rng`, or an array)."""
         self.matrix_api = isinstance(shape, (int, np.integer))
         self.declared_shape = (int(shape), 1) if self.matrix_api else tuple(shape)
         self.trainable = trainable
@@ -156,6 +162,7 @@ class Variable(Node):
         return self.declared_shape if self._value is None else self._value.shape
 
     def forward(self) -> np.ndarray:
+        """The value set with `set_value`; a clear error naming the variable when none is set."""
         if self._value is None:
             raise _missing(self)
         return self._value
@@ -167,6 +174,7 @@ class Constant(Variable):
     op_name = "Constant"
 
     def __init__(self, value, name: str | None = None, graph: Graph | None = None):
+        """A constant holding `value` (a number, an array or an eager tensor's data)."""
         if isinstance(value, Tensor):
             value = value.data
         arr = as_array(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else as_array(value)
@@ -182,6 +190,7 @@ class Operation(Node):
 
     def __init__(self, function, *parents: Node, config: dict | None = None,
                  name: str | None = None, graph: Graph | None = None):
+        """The node `function(*parents)`: `function` is an op instance, or a Function class built with `config`."""
         if isinstance(function, Function):
             self.function, self.function_class = function, type(function)
         elif isinstance(function, type) and issubclass(function, Function):

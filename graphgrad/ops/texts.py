@@ -29,6 +29,7 @@ class StackedAffine(Function):
         return StackedAffine()(x, *weights, *biases)
 
     def forward(self, x, *params):
+        """z from x and `params` = the n weight columns, then the n biases."""
         xp = self.xp
         n = len(params) // 2
         ws, bs = params[:n], params[n:]
@@ -43,6 +44,7 @@ class StackedAffine(Function):
         return rows @ x + xp.concat(bs, axis=0)
 
     def backward(self, gz):
+        """(W gz, x gzᵢ for each weight, gzᵢ for each bias), each only where needs_input_grad says."""
         xp = self.xp
         x, *ws = self.saved
         n = len(ws)
@@ -60,7 +62,9 @@ class Step(Function):
     name, symbol, elementwise = "step", "step", True
 
     def forward(self, x):
+        """1 where x >= 0, else 0, in x's dtype."""
         return self.xp.astype(x >= 0, x.dtype)
 
     def backward(self, gy):
+        """gx = 0 (the step is flat wherever it has a derivative)."""
         return gy * 0

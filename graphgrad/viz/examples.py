@@ -64,24 +64,32 @@ def sigmoid() -> list[Tensor]:
     return [decomposed, fused]
 
 
-def two_layer_batch(batch: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict, str]:
-    """(x (batch, 784) in [0, 1], labels, parameters W1 b1 W2 b2, where x came from) for `two_layer_net`.
+def mnist_digits(batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, str]:
+    """(x (batch, 784) float32 in [0, 1], labels, "MNIST" or "noise") for the examples.
 
     x is the first `batch` MNIST training digits when MNIST is already on this machine (the
-    cache, or `$GRAPHGRAD_DATA`; nothing is downloaded), else uniform noise; the parameters
-    are the book's N(0, 0.01²) draws from `seed` either way.
+    cache, or `$GRAPHGRAD_DATA`; nothing is downloaded), else uniform noise from `rng`. The noise
+    is drawn either way, so what `rng` gives next does not depend on the cache.
     """
     from ..datasets import DatasetUnavailable, load_arrays
 
-    rng = np.random.default_rng(seed)
+    noise, noise_labels = rng.random((batch, 784)).astype(np.float32), rng.integers(0, 10, size=batch)
     try:
         mnist = load_arrays("mnist", download=False, quiet=True)
-        x = (mnist["x_train"][:batch].reshape(batch, 784) / 255).astype(np.float32)
-        labels, source = mnist["t_train"][:batch].astype(np.int64), "MNIST"
-        rng.random((batch, 784)), rng.integers(0, 10, size=batch)  # keep the parameters' draws the same
     except DatasetUnavailable:
-        x = rng.random((batch, 784)).astype(np.float32)
-        labels, source = rng.integers(0, 10, size=batch), "noise"
+        return noise, noise_labels, "noise"
+    x = (mnist["x_train"][:batch].reshape(batch, 784) / 255).astype(np.float32)
+    return x, mnist["t_train"][:batch].astype(np.int64), "MNIST"
+
+
+def two_layer_batch(batch: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict, str]:
+    """(x (batch, 784) in [0, 1], labels, parameters W1 b1 W2 b2, where x came from) for `two_layer_net`.
+
+    x and the labels are `mnist_digits`' (MNIST when cached, else noise); the parameters are the
+    book's N(0, 0.01²) draws from `seed` either way.
+    """
+    rng = np.random.default_rng(seed)
+    x, labels, source = mnist_digits(batch, rng)
     params = {
         "W1": rng.normal(0, 0.01, (784, 50)), "b1": np.zeros(50),
         "W2": rng.normal(0, 0.01, (50, 10)), "b2": np.zeros(10),
@@ -126,14 +134,20 @@ def nn_mlp(seed: int = 0) -> Tensor:
 
 
 def simple_cnn(batch: int = 2, seed: int = 0) -> Tensor:
-    """One training step's loss of the textbook's SimpleConvNet (conv 30@5x5, ReLU, max-pool, 4320-100-10)."""
+    """One training step's loss of the textbook's SimpleConvNet (conv 30@5x5, ReLU, max-pool,
+    4320-100-10) on `batch` MNIST digits when MNIST is cached (see `mnist_digits`).
+
+    The images enter as x of shape (batch, 1, 28, 28), so that the drawing starts at the named
+    digits and the convolution; its filters, feature maps and their gradients are image grids.
+    """
     from .. import nn
     from ..train.models import simple_cnn as build
 
     rng = np.random.default_rng(seed)
-    model = build(seed)
-    x = gg.Tensor(rng.random((batch, 784)).astype(np.float32), name="x")
-    t = rng.integers(0, 10, size=batch)
+    model = build(seed)[1:]  # without its first layer, Unflatten: x is given as images
+    images, labels, _ = mnist_digits(batch, rng)
+    x = gg.Tensor(images.reshape(batch, 1, 28, 28), name="x")
+    t = gg.Tensor(labels, name="t")
     with record_modules(model):
         y = _named(model(x), "y")
     return _named(nn.CrossEntropyLoss()(y, t), "loss")

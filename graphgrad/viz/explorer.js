@@ -461,20 +461,38 @@
     if (first) follow(first, stepping);
   }
 
-  // keep the highlighted node on screen; when stepping through a view too small to read, zoom to it
+  // what a step is about: the highlighted node and the values or gradients on its active edges
+  // (backward at a convolution: its filters' gradient, drawn left of the node), in drawing units
+  function stepBox(id) {
+    const p = drawn.pos.get(id), half = (drawn.width.get(id) || 46) / 2 + 8;
+    const box = { x0: p.x - half, y0: p.y - 25, x1: p.x + half, y1: p.y + 25 };
+    for (const d of drawn.edges) {
+      if (!d.el.classList.contains("active")) continue;
+      for (const g of [d.val.g, d.grad.g]) {
+        if (g.classList.contains("hidden")) continue;
+        const b = g.getBBox();
+        if (!b.width) continue;
+        box.x0 = Math.min(box.x0, b.x - 8); box.y0 = Math.min(box.y0, b.y - 8);
+        box.x1 = Math.max(box.x1, b.x + b.width + 8); box.y1 = Math.max(box.y1, b.y + b.height + 8);
+      }
+    }
+    return box;
+  }
+
+  // keep the step on screen (its node, and its edges' labels where they fit); when stepping
+  // through a view too small to read, zoom in to it
   function follow(id, stepping) {
     const p = drawn.pos.get(id), v = state.view;
     if (!p || !v) return;
     const cw = canvas.clientWidth || 800, ch = canvas.clientHeight || 600;
-    if (stepping && v.scale < READABLE) {
-      v.scale = 1;
-      v.x = p.x - cw / 2; v.y = p.y - ch / 2;
-      applyView();
-      return;
-    }
-    const w = cw / v.scale, h = ch / v.scale, half = (drawn.width.get(id) || 46) / 2 + 8;
-    if (p.x - half < v.x || p.x + half > v.x + w || p.y - 25 < v.y || p.y + 25 > v.y + h) { // partly off screen
-      v.x = p.x - w / 2; v.y = p.y - h / 2;
+    const all = stepBox(id), half = (drawn.width.get(id) || 46) / 2 + 8;
+    const node = { x0: p.x - half, y0: p.y - 25, x1: p.x + half, y1: p.y + 25 };
+    const zoom = stepping && v.scale < READABLE;
+    if (zoom) v.scale = 1;
+    const w = cw / v.scale, h = ch / v.scale;
+    const b = all.x1 - all.x0 <= w && all.y1 - all.y0 <= h ? all : node;
+    if (zoom || b.x0 < v.x || b.x1 > v.x + w || b.y0 < v.y || b.y1 > v.y + h) { // partly off screen
+      v.x = (b.x0 + b.x1) / 2 - w / 2; v.y = (b.y0 + b.y1) / 2 - h / 2;
       applyView();
     }
   }

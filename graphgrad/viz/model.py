@@ -358,7 +358,7 @@ class _Builder:
         local = self.locals.get(fn)
         for j, flow in enumerate(self.flows[fn]):
             if flow is not None:
-                lines.append(_flow_line(fn.inputs[j].name or f"input {j}", flow, up[0],
+                lines.append(_flow_line(label_of(fn.inputs[j]) or f"input {j}", flow, up[0],
                                         local[j] if local is not None else None))
         return lines
 

@@ -90,7 +90,7 @@ def picture(a: np.ndarray) -> dict:
     a = np.asarray(a, dtype=np.float64)
     tiles = _as_tiles(a)
     if tiles is not None:
-        return _tiles(*tiles)
+        return _tiles(*tiles, a)
     m = a.reshape(1, -1) if a.ndim == 1 else a.reshape(-1, a.shape[-1])
     small, note = _downsample(m, HEAT_SIDE, HEAT_SIDE)
     pic = {"kind": "heat", "rows": small.shape[0], "cols": small.shape[1]}
@@ -106,6 +106,8 @@ def _as_tiles(a: np.ndarray):
         a = a.reshape(a.shape[0], side, side)
     if a.ndim < 3 or min(a.shape[-2:]) < MIN_IMAGE_SIDE:
         return None
+    if a.ndim == 4 and a.shape[1] == 1:  # one channel (MNIST images, a first layer's filters): a stack
+        a = a[:, 0]
     if a.ndim == 3:  # (N, H, W): the first MAX_TILES images, TILE_GRID a row
         n = min(a.shape[0], MAX_TILES)
         left = f"the first {n} of {a.shape[0]} images" if n < a.shape[0] else ""
@@ -118,7 +120,8 @@ def _as_tiles(a: np.ndarray):
     return a[:rows, :cols].reshape(rows * cols, *a.shape[-2:]), (rows, cols), left
 
 
-def _tiles(images: np.ndarray, grid: tuple[int, int], left: str) -> dict:
+def _tiles(images: np.ndarray, grid: tuple[int, int], left: str, full: np.ndarray) -> dict:
+    """The grid of `images` (the shown part of `full`) against `full`'s colour scale."""
     count, h, w = images.shape
     side = max(1, math.isqrt(TILE_CELLS // count))  # the biggest square tile the budget allows
     small = [_downsample(img, side, side) for img in images]
@@ -129,7 +132,7 @@ def _tiles(images: np.ndarray, grid: tuple[int, int], left: str) -> dict:
     pic = {"kind": "tiles", "count": count, "tile": [th, tw], "grid": list(grid)}
     if notes:
         pic["note"] = "; ".join(notes)
-    return {**pic, **_quantise(np.stack([s for s, _ in small]), images)}
+    return {**pic, **_quantise(np.stack([s for s, _ in small]), full)}
 
 
 def _downsample(m: np.ndarray, max_rows: int, max_cols: int) -> tuple[np.ndarray, bool]:
