@@ -105,6 +105,8 @@ def make_function(cls: type):
         f = own.__func__ if isinstance(own, staticmethod) else own
         f.__name__ = cls.name
         f.__qualname__ = cls.name
+        if not f.__doc__ and cls.__doc__:  # a lambda declared as the function: the class says what it does
+            f.__doc__ = cls.__doc__.strip().splitlines()[0]
         return with_aliases(f)
     fwd = list(inspect.signature(cls.forward).parameters.values())[1:]
     params, inputs, optional, env = [], [], [], {"_cls": cls}
