@@ -160,15 +160,14 @@ class DistributedDataParallel:
         bucket.ready.add(id(param))
         if self._samples is None:  # a call without a batch: sync_gradients(samples=...) starts them all
             return
-        started = self._next
         while self._next < len(self.buckets) and len(self.buckets[self._next].ready) == len(
                 self.buckets[self._next].params):
             self.buckets[self._next].start(self._comm, self._samples)
             self._next += 1
-        if started:  # let the reductions in flight move on
+        if self._next:  # let the reductions in flight move on
             from mpi4py import MPI
 
-            MPI.Request.Testall([b.request for b in self.buckets[:started]])
+            MPI.Request.Testall([b.request for b in self.buckets[:self._next]])
 
     def __repr__(self) -> str:
         return f"DistributedDataParallel({self.module!r}, buckets={len(self.buckets)})"
