@@ -59,26 +59,31 @@ def run(cmd: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
 # ---- equivalence ------------------------------------------------------------------------------
 
 @needs_mpi
-def test_two_and_three_processes_train_to_the_single_process_parameters(tmp_path):
-    """Also with batch norm: SyncBatchNorm's statistics and gradients are the whole batch's."""
+@pytest.mark.parametrize("family", ["mlp", "cnn"])
+def test_two_and_three_processes_train_to_the_single_process_parameters(tmp_path, family):
+    """MLP and CNN (SimpleConvNet; a conv net with BatchNorm2d), with batch norm too: SyncBatchNorm's
+    statistics and gradients are the whole batch's. The buckets were reduced while backward ran."""
     script = str(SCRIPTS / "train_equivalence.py")
     runs = {1: tmp_path / "plain", 2: tmp_path / "two", 3: tmp_path / "three"}
     for d in runs.values():
         d.mkdir()
-    done = run([sys.executable, script, str(runs[1]), "plain"])
+    done = run([sys.executable, script, str(runs[1]), "plain", family], timeout=400)
     assert done.returncode == 0, done.stderr
     for k in (2, 3):
-        done = run(mpirun(k, script, str(runs[k]), "ddp"))
+        done = run(mpirun(k, script, str(runs[k]), "ddp", family), timeout=400)
         assert done.returncode == 0, done.stderr
-    for opt in ("momentum", "adam", "adam_bn"):  # adam_bn: SyncBatchNorm on the ranks, BatchNorm1d on one
-        reference = dict(np.load(runs[1] / f"plain_{opt}_rank0.npz"))
+    for opt in ("momentum", "adam", "adam_bn"):  # adam_bn: SyncBatchNorm on the ranks, BatchNorm1d/2d on one
+        reference = dict(np.load(runs[1] / f"plain_{family}_{opt}_rank0.npz"))
+        start = np.load(runs[1] / f"plain_{family}_{opt}_start.npz")  # training moved every parameter
+        assert all(np.abs(reference[n] - start[n]).max() > 1e-4 * np.abs(start[n]).max() for n in start), opt
         for k in (2, 3):
-            first = dict(np.load(runs[k] / f"ddp_{opt}_rank0.npz"))
+            first = dict(np.load(runs[k] / f"ddp_{family}_{opt}_rank0.npz"))
+            assert first.keys() == reference.keys()
             for name, want in reference.items():
                 got = first[name]
                 assert np.abs(got - want).max() <= 1e-12 * np.abs(want).max(), (opt, k, name)
             for r in range(1, k):  # every rank holds exactly rank 0's parameters
-                other = np.load(runs[k] / f"ddp_{opt}_rank{r}.npz")
+                other = np.load(runs[k] / f"ddp_{family}_{opt}_rank{r}.npz")
                 assert all(np.array_equal(other[n], first[n]) for n in reference), (opt, k, r)
 
 
@@ -295,3 +300,26 @@ def test_train_usage_error_on_one_rank_ends_every_rank(mnist_dir, tmp_path):
     done = run(mpirun(2, "-c", script), timeout=30)
     assert time.monotonic() - started < 10 and done.returncode != 0
     assert "rank 1 of 2: graphgrad train: error:" in done.stderr and "MPI_Abort" in done.stderr
+
+
+def test_convert_sync_batchnorm_keeps_the_parameters_buffers_and_eval_output():
+    from graphgrad import Tensor, nn
+    from graphgrad.distributed import SyncBatchNorm
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, bias=False, dtype=np.float64, generator=rng),
+                          nn.BatchNorm2d(3, dtype=np.float64), nn.Sequential(nn.Flatten(), nn.BatchNorm1d(12)))
+    model[1].running_mean[...] = [0.5, -1.0, 2.0]
+    params, state = list(model.parameters()), model.state_dict()
+    x = Tensor(rng.standard_normal((2, 1, 4, 4)))
+    want = model.eval()(x).data
+    converted = SyncBatchNorm.convert_sync_batchnorm(model)
+    assert converted is model and type(model[1]) is SyncBatchNorm and type(model[2][1]) is SyncBatchNorm
+    assert list(model.parameters()) == params  # the same Parameter objects: an optimizer keeps working
+    assert list(model.state_dict()) == list(state)  # and in the same order
+    assert all(np.shares_memory(a, state[k]) for k, a in model.state_dict().items())
+    assert not model[1].training
+    np.testing.assert_array_equal(model(x).data, want)
+    with pytest.raises(ValueError, match=r"SyncBatchNorm\(3\): expected input of shape .*\(N, 3, H, W\), got \(2, 4\)"):
+        model[1].train()(Tensor(np.ones((2, 4))))
+    assert type(SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(2))) is SyncBatchNorm

@@ -3,11 +3,12 @@
 Iterative throughout (no recursion), so a chain of 100,000 operations backpropagates. Each
 function runs its backward once, after every consumer of its outputs has sent its gradient.
 Gradients are kept in a dict keyed by the id of the tensor they belong to; every such tensor
-is alive for the whole pass because the graph holds it as some function's input.
+is alive for the whole pass because the graph holds it as some function's input. A leaf's
+post-accumulate-grad hooks (hooks.py) run as soon as its gradient is final.
 """
 from __future__ import annotations
 
-from . import function, mode
+from . import function, hooks, mode
 from .inplace import check_versions
 from ..backend import namespace, sum_to
 from .function import Function, check_finite
@@ -54,6 +55,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     wanted = {id(t) for t in capture} if capture is not None else None
     store = wanted is None  # leaves' gradients go straight into their .grad
     grads, found = {}, {}
+    order = topological_order(roots)
+    hooked = hooks.hooked_leaves(roots, order) if store and hooks.registered else None  # None: no hooks anywhere
     for r, g in zip(roots, root_grads):
         if store and r.creator is None:
             _store_grad(r, g, create_graph)
@@ -63,12 +66,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     anomaly, before = state.anomaly, state.grad_enabled
     state.grad_enabled = create_graph  # first-order backward runs on arrays and records nothing
     try:
-        for fn in reversed(topological_order(roots)):
+        for fn in reversed(order):
             outputs = fn.outputs
             if len(outputs) == 1:  # the common case, kept lean
                 out = outputs[0]()
                 g = grads.pop(id(out), None) if out is not None else None
                 if g is None:
+                    if hooked:
+                        hooks.count_down(fn, hooked)
                     continue
                 if wanted is not None:
                     if id(out) in wanted:
@@ -79,6 +84,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             else:
                 gys = _output_grads(fn, grads, wanted, found, create_graph)
                 if gys is None:
+                    if hooked:
+                        hooks.count_down(fn, hooked)
                     continue
             if fn.released:
                 raise RuntimeError(FREED_GRAPH.format(op=type(fn).__name__))
@@ -107,8 +114,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                         key = id(t)
                         prev = grads.get(key)
                         grads[key] = gx if prev is None else prev + gx
+            if hooked:
+                hooks.count_down(fn, hooked)
             if not retain_graph:
                 fn.release()
+        if hooked:
+            hooks.fire_remaining(hooked)
     finally:
         state.grad_enabled = before
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import engine, inplace, mode
+from . import engine, hooks, inplace, mode
 from ..backend import as_array, devices, is_floating, namespace, shared_ones, to_numpy
 from ..dtypes import resolve_dtype
 
@@ -169,6 +169,14 @@ class Tensor:
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
         self.grad = None
+
+    # ---- post-accumulate-grad hooks (autograd/hooks.py; the engine runs them) -----------
+    post_accumulate_grad_hooks: "dict | None" = None
+
+    def register_post_accumulate_grad_hook(self, hook) -> "hooks.RemovableHandle":
+        """Call `hook(self)` in every backward once this leaf's gradient is final in `.grad`; returns a
+        handle whose `remove()` unregisters it (PyTorch's method of the same name)."""
+        return hooks.add_post_accumulate_grad_hook(self, hook)
 
     # ---- devices (graphgrad.backend.devices) -------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":

@@ -1,26 +1,60 @@
 """DistributedDataParallel: the same model on every rank, gradients averaged over the global batch.
 
-Each rank runs forward and backward on its share of the global batch; `sync_gradients()` then
-all-reduces the gradients, flattened into a few large buckets (one `Allreduce` each, always in
-parameter order, so that every rank receives bit-identical sums), and leaves on every rank the
-gradient of the whole global batch. Shares may be uneven: rank r's gradient is weighted by its
-number of samples n_r, so the result is sum_r n_r g_r / sum_r n_r, which is the single-process
-gradient of a loss that is a mean over the batch (graphgrad's losses are, by default).
+Each rank runs forward and backward on its share of the global batch. The gradients travel in
+buckets of about `bucket_cap_mb`, consecutive parameters taken in reverse (the order in which
+backward finishes them). A post-accumulate-grad hook on every parameter tells when its gradient is
+final; once a bucket's are, the bucket is flattened and its non-blocking `Iallreduce` starts while
+backward goes on through the earlier layers. `sync_gradients()`, between `loss.backward()` and
+`optimizer.step()`, starts any bucket still waiting, waits for all of them and leaves on every rank
+the gradient of the whole global batch. Bucket i always starts after bucket i - 1, on a
+communicator of the wrapper's own, so every rank issues the same collectives in the same order and
+receives bit-identical sums.
 
-Overlap with backward is not done: graphgrad's engine stores a leaf's gradient the moment it is
-computed and has no per-parameter hook that says "this gradient is final", so the buckets are
-reduced in one explicit step after `loss.backward()`. On a few cores overlap would not pay
-anyway: MPI makes progress only inside MPI calls unless it has spare cores for a progress thread.
+Shares may be uneven: rank r's gradient g_r (of the mean loss over its n_r samples) enters the sum
+as n_r g_r and the sum is divided by N = sum_r n_r, which is the single-process gradient of a loss
+that is a mean over the batch (graphgrad's losses are, by default). Open MPI moves a non-blocking
+reduction on only inside MPI calls (it has no progress thread by default), so every hook also
+tests the reductions in flight.
 """
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, unwrap
 from .comm import broadcast_parameters, init
-from ..autograd.tensor import unwrap
+
+
+class _Bucket:
+    """Consecutive parameters of one dtype whose gradients are all-reduced as one flat array."""
+
+    def __init__(self, params: list, dtype: np.dtype, size: int):
+        self.params, self.dtype, self.size = params, dtype, size
+        self.ready: set[int] = set()  # ids of the parameters whose gradient is final this step
+        self.flat = self.request = None  # while its reduction is in flight
+        self.had_grad: list[bool] = []
+
+    def start(self, comm, samples: int) -> None:
+        """Flatten samples x every gradient (zeros where there is none) and start its Iallreduce."""
+        from mpi4py import MPI
+
+        self.flat = np.zeros(self.size, dtype=self.dtype)
+        self.had_grad = [p.grad is not None for p in self.params]
+        if samples:  # an empty share contributes nothing (its mean loss, and gradients, are NaN)
+            for p, view, has in zip(self.params, _views(self.flat, self.params), self.had_grad):
+                if has:
+                    np.multiply(p.grad.data, samples, out=view)
+        self.request = comm.Iallreduce(MPI.IN_PLACE, self.flat, op=MPI.SUM)
+
+    def finish(self, total: float) -> None:
+        """Give every parameter its part of the reduced sum divided by `total`; ready for the next step."""
+        self.flat /= total
+        for p, view in zip(self.params, _views(self.flat, self.params)):
+            p.grad = Tensor(view)
+        self.ready.clear()
+        self.flat = self.request = None
 
 
 class DistributedDataParallel:
@@ -33,19 +67,30 @@ class DistributedDataParallel:
     """
 
     def __init__(self, module, bucket_cap_mb: float = 25.0):
-        """Wrap `module`; gradients are averaged over the ranks in buckets of about `bucket_bytes`."""
+        """Wrap `module`; gradients are averaged over the ranks in buckets of about `bucket_cap_mb` MiB."""
         if not bucket_cap_mb > 0:
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
-        self.__dict__.update(module=module, _samples=None, _world=init())
+        world = init()
         broadcast_parameters(module)
-        self.params = [p for p in module.parameters() if p.requires_grad]
-        self.buckets = _plan_buckets(self.params, bucket_cap_mb * 2**20)
+        params = [p for p in module.parameters() if p.requires_grad]
+        self.__dict__.update(module=module, params=params, _samples=None, _armed=False, _syncing=True, _next=0,
+                             _comm=world.Dup(),  # the buckets' collectives never interleave with others'
+                             buckets=_plan_buckets(params[::-1], bucket_cap_mb * 2**20))
+        names = {id(p): name for name, p in module.named_parameters()}
+        for bucket in self.buckets:
+            for p in bucket.params:
+                p.register_post_accumulate_grad_hook(
+                    lambda p, bucket=bucket: self._gradient_final(bucket, p, names.get(id(p), "?")))
 
     def __call__(self, *args, **kwargs):
-        """Run the module; remember the batch size (leading dimension of the first argument)."""
+        """Run the module; remember the batch size (leading dimension of the first argument).
+
+        The backward of this call's result starts the reductions (a backward through the bare
+        module does not).
+        """
         first = args[0] if args else None
         shape = getattr(unwrap(first), "shape", ())
-        self._samples = shape[0] if shape else None
+        self._samples, self._armed = (shape[0] if shape else None), True
         return self.module(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -54,7 +99,21 @@ class DistributedDataParallel:
     @property
     def bytes_per_step(self) -> int:
         """Bytes of gradient each rank all-reduces per step (the counts add 8 per parameter, plus 8)."""
-        return sum(int(flat_size) * dtype.itemsize for _, dtype, flat_size in self.buckets)
+        return sum(b.size * b.dtype.itemsize for b in self.buckets)
+
+    @contextmanager
+    def no_sync(self) -> Iterator[None]:
+        """Backward passes inside accumulate gradients locally and start no reduction (PyTorch's name).
+
+        For gradient accumulation: several backward passes under `no_sync()`, then (inside or
+        after it) one `sync_gradients(samples=...)` that reduces the sums. Also for a backward
+        through the model that is no training step (the ranks do not all take it).
+        """
+        before, self._syncing = self._syncing, False
+        try:
+            yield
+        finally:
+            self._syncing = before
 
     def sync_gradients(self, samples: int | None = None) -> None:
         """Replace every parameter's gradient by the global-batch gradient; call after `loss.backward()`.
@@ -69,27 +128,46 @@ class DistributedDataParallel:
         if n is None or n < 0:
             raise ValueError(f"DistributedDataParallel.sync_gradients: samples must be a count >= 0, got {n}; "
                              f"call the model on a batch first or pass samples=<this rank's batch size>")
-        # First the counts: the global batch size and which parameters any rank has a gradient for.
-        local = np.array([n] + [n > 0 and p.grad is not None for p in self.params], dtype=np.float64)
+        if self._next and n != self._samples:
+            raise ValueError(f"DistributedDataParallel.sync_gradients: samples={n}, but backward already started "
+                             f"reducing gradients weighted by the last batch's {self._samples} samples; pass "
+                             f"samples only after backward under no_sync()")
+        for bucket in self.buckets[self._next:]:  # in order: those backward did not start
+            bucket.start(self._comm, n)
+        self._next, self._armed = 0, False
+        # Meanwhile the counts: the global batch size and which parameters any rank has a gradient for.
+        local = np.array([n] + [n > 0 and has for b in self.buckets for has in b.had_grad], dtype=np.float64)
         counts = np.empty_like(local)
-        self._world.Allreduce(local, counts, op=MPI.SUM)
-        total, has_grad = counts[0], counts[1:] > 0
+        self._comm.Allreduce(local, counts, op=MPI.SUM)
+        MPI.Request.Waitall([b.request for b in self.buckets])
+        total, has_grad = counts[0], iter(counts[1:] > 0)
+        for bucket in self.buckets:
+            bucket.finish(total or 1.0)
         if total == 0:
             raise ValueError("DistributedDataParallel.sync_gradients: every rank has an empty batch")
-        weight = n / total  # this rank's share of the mean over the global batch
-        for params, dtype, flat_size in self.buckets:
-            flat = np.zeros(flat_size, dtype=dtype)
-            views = _views(flat, params)
-            if n:
-                for p, view in zip(params, views):
-                    if p.grad is not None:
-                        np.multiply(p.grad.data, weight, out=view)
-            self._world.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
-            for p, view in zip(params, views):
-                p.grad = Tensor(view)
-        for p, needed in zip(self.params, has_grad):
-            if not needed:
-                p.grad = None
+        for bucket in self.buckets:
+            for p in bucket.params:
+                if not next(has_grad):
+                    p.grad = None
+
+    def _gradient_final(self, bucket: _Bucket, param, name: str) -> None:
+        """Backward has put `param`'s final gradient in place: start every bucket now complete, in order."""
+        if not (self._armed and self._syncing):
+            return
+        if id(param) in bucket.ready:
+            raise RuntimeError(f"DistributedDataParallel: a second backward reached {name} before sync_gradients(); "
+                               f"accumulate gradients over several backward passes under model.no_sync()")
+        bucket.ready.add(id(param))
+        if self._samples is None:  # a call without a batch: sync_gradients(samples=...) starts them all
+            return
+        while self._next < len(self.buckets) and len(self.buckets[self._next].ready) == len(
+                self.buckets[self._next].params):
+            self.buckets[self._next].start(self._comm, self._samples)
+            self._next += 1
+        if self._next:  # let the reductions in flight move on
+            from mpi4py import MPI
+
+            MPI.Request.Testall([b.request for b in self.buckets[:self._next]])
 
     def __repr__(self) -> str:
         return f"DistributedDataParallel({self.module!r}, buckets={len(self.buckets)})"
@@ -110,14 +188,14 @@ def _views(flat: np.ndarray, params: list) -> list[np.ndarray]:
     return views
 
 
-def _plan_buckets(params: list, cap_bytes: float) -> list[tuple[list, np.dtype, int]]:
-    """Consecutive parameters of one dtype grouped up to `cap_bytes`: (params, dtype, flat size) each."""
-    buckets: list[tuple[list, np.dtype, int]] = []
+def _plan_buckets(params: list, cap_bytes: float) -> list[_Bucket]:
+    """Consecutive parameters of one dtype grouped up to `cap_bytes` each."""
+    groups: list[tuple[list, np.dtype, int]] = []
     for p in params:
         dtype, size = p.data.dtype, p.data.size
-        if buckets and buckets[-1][1] == dtype and (buckets[-1][2] + size) * dtype.itemsize <= cap_bytes:
-            group, _, flat_size = buckets[-1]
-            buckets[-1] = (group + [p], dtype, flat_size + size)
+        if groups and groups[-1][1] == dtype and (groups[-1][2] + size) * dtype.itemsize <= cap_bytes:
+            group, _, flat_size = groups[-1]
+            groups[-1] = (group + [p], dtype, flat_size + size)
         else:
-            buckets.append(([p], dtype, size))
-    return buckets
+            groups.append(([p], dtype, size))
+    return [_Bucket(*g) for g in groups]

@@ -60,6 +60,38 @@ def layout(a):  # strides of the dimensions that have more than one element
 assert all(layout(p.grad.data) == layout(p.data) for p in net.parameters())
 assert not net[0].weight.data.flags.c_contiguous
 
+# overlap: when the first layer's weight gradient is final (the last of backward), the other buckets
+# are already on their way; backward through the bare module (above) started nothing
+in_flight = []
+watch = net[0].weight.register_post_accumulate_grad_hook(
+    lambda p: in_flight.append([b.request is not None for b in ddp.buckets]))
+ddp.zero_grad()
+ddp(Tensor(share)).mean().backward()
+assert in_flight == [[True, True, True, False]] or in_flight == [[True, True, False, False]], in_flight
+assert all(b.request is not None for b in ddp.buckets)  # and the last one when backward ended
+watch.remove()
+ddp.sync_gradients()
+assert all(np.allclose(p.grad.data, e, rtol=1e-14, atol=0) for p, e in zip(net.parameters(), expected))
+
+# a second backward before sync_gradients is refused; under no_sync() gradients accumulate locally
+ddp.zero_grad()
+loss = ddp(Tensor(share)).mean()
+loss.backward(retain_graph=True)
+try:
+    loss.backward()
+    raise AssertionError("a second backward was accepted")
+except RuntimeError as err:
+    assert "a second backward reached 1." in str(err) and "under model.no_sync()" in str(err), err
+ddp.sync_gradients()
+ddp.zero_grad()
+with ddp.no_sync():  # micro-batches of 2 + 2 (rank 0) and 1 (rank 1), each mean loss / micro-batches
+    parts = [share[:2], share[2:]] if me == 0 else [share]
+    for part in parts:
+        (ddp(Tensor(part)).mean() / len(parts)).backward()
+    assert all(b.request is None for b in ddp.buckets)
+ddp.sync_gradients(samples=len(share))
+assert all(np.allclose(p.grad.data, e, rtol=1e-14, atol=0) for p, e in zip(net.parameters(), expected))
+
 ddp.zero_grad()
 if me == 0:  # rank 1 has an empty share: contributes nothing
     ddp(Tensor(x)).mean().backward()
