@@ -300,6 +300,22 @@ def test_worker_init_fn_and_worker_info():
     assert sorted(seen.get(timeout=10) for _ in range(2)) == [(0, 0, 2, 6), (1, 1, 2, 6)]
 
 
+def failing_init(worker_id):
+    raise OSError(f"no GPU for worker {worker_id}")
+
+
+def test_a_failing_worker_init_fn_is_reported():
+    with pytest.raises(OSError, match=r"DataLoader worker 0 \(pid \d+\) failed in worker_init_fn: OSError: no GPU"):
+        list(DataLoader(WhoAmI(4), batch_size=2, num_workers=1, worker_init_fn=failing_init))
+    assert no_workers_left()
+
+
+def test_spawned_workers_get_the_dataset_by_pickling():
+    ds = TensorDataset(np.arange(10.0), np.arange(10))
+    loader = DataLoader(ds, batch_size=3, num_workers=1, multiprocessing_context="spawn")
+    assert [b[0].data.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+
+
 def test_workers_gather_batched_datasets_and_resume_mid_epoch():
     ds = TensorDataset(np.arange(30), -np.arange(30))
     serial = [b[0].data.tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, seed=9)]
@@ -369,11 +385,15 @@ def test_mnist_with_transforms_batches_as_torchvision_would(idx_root, workers):
     for kind in (MNIST, FashionMNIST):
         ds = kind(idx_root, train=False, transform=recipe, download=False)
         assert not ds.batched and kind(idx_root, train=False).batched
-        images, labels = next(iter(DataLoader(ds, batch_size=8, num_workers=workers)))
+        loader = DataLoader(ds, batch_size=8, num_workers=workers)
+        images, labels = next(iter(loader))
         raw = torch.from_numpy(ds.data[:8].copy()).float().div(255).unsqueeze(1)
         np.testing.assert_array_equal(images.data, ((raw - 0.1307) / 0.3081).numpy())
         assert images.shape == (8, 1, 28, 28) and labels.dtype == np.int64
         np.testing.assert_array_equal(labels.data, ds.targets[:8])
+        ds.transform = None  # the loader asks again each epoch: now one vectorised gather of raw images
+        images, _ = next(iter(loader))
+        assert ds.batched and images.dtype == np.uint8 and images.shape == (8, 28, 28)
 
 
 PYTORCH_SCRIPT = '''

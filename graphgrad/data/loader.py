@@ -79,7 +79,7 @@ class DataLoader:
                 f"samples) and drop_last=True would leave no batch; use a smaller batch_size"
             )
         self.collate_fn = default_collate if collate_fn is None else collate_fn
-        self.batched = bool(getattr(dataset, "batched", False)) and collate_fn is None
+        self._own_collate = collate_fn is not None
         self.num_workers, self.timeout, self.worker_init_fn = int(num_workers), timeout, worker_init_fn
         self.multiprocessing_context = multiprocessing_context
         self.prefetch_factor = (2 if num_workers else None) if prefetch_factor is None else int(prefetch_factor)
@@ -108,7 +108,9 @@ class DataLoader:
         # Record the generator before this epoch's permutation, so a checkpoint can redraw it.
         self._epoch_state = self.generator.bit_generator.state
         batches = itertools.islice(self._index_batches(), skip, None)
-        fetch = _Fetch(self.dataset, self.batched, self.collate_fn)
+        # Asked each epoch: a dataset's transform set after the loader was made must not be skipped.
+        batched = bool(getattr(self.dataset, "batched", False)) and not self._own_collate
+        fetch = _Fetch(self.dataset, batched, self.collate_fn)
         if self.num_workers == 0:
             return self._deliver(map(fetch, batches), skip)
         pool = self._pool
