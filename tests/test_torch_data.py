@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections import namedtuple
@@ -194,6 +195,15 @@ def test_samplers_batch_samplers_and_the_distributed_sampler_drive_the_loader():
     assert sum((b[1].data.tolist() for b in loader), []) == sampler.indices().tolist() and len(loader) == 3
 
 
+@pytest.mark.parametrize("drop_last, batches", [(True, 2), (False, 3)])
+def test_replacement_draws_len_loader_full_batches(drop_last, batches):
+    loader = DataLoader(TensorDataset(np.arange(10)), 4, shuffle=True, replacement=True, drop_last=drop_last, seed=0)
+    got = [b[0].data for b in loader]
+    assert len(loader) == len(got) == batches and all(len(b) == 4 for b in got)
+    expected = np.random.default_rng(0).integers(0, 10, size=4 * batches)  # the textbook's draws, as before
+    np.testing.assert_array_equal(np.concatenate(got), expected)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(batch_sampler=[[0]], batch_size=2), "batch_sampler is mutually exclusive"),
     (dict(batch_sampler=[[0]], shuffle=True), "batch_sampler is mutually exclusive"),
@@ -307,6 +317,28 @@ def failing_init(worker_id):
 def test_a_failing_worker_init_fn_is_reported():
     with pytest.raises(OSError, match=r"DataLoader worker 0 \(pid \d+\) failed in worker_init_fn: OSError: no GPU"):
         list(DataLoader(WhoAmI(4), batch_size=2, num_workers=1, worker_init_fn=failing_init))
+    assert no_workers_left()
+
+
+class Local(Exception):
+    def __init__(self, a, b):  # unpicklable: pickling calls Local(message) with one argument
+        super().__init__(f"{a} and {b}")
+
+
+class Unsendable(WhoAmI):
+    def __getitem__(self, i):
+        if i == 3:
+            raise Local("one", "two")
+        return lambda: i  # a batch that cannot be pickled
+
+
+def test_errors_that_cannot_travel_are_still_reported():
+    with pytest.raises((AttributeError, pickle.PicklingError), match=r"worker 0 \(pid \d+\) failed sending batch 0 to the main process "
+                                           r"\(a batch must be picklable\): .*lambda"):
+        list(DataLoader(Unsendable(4), batch_size=2, num_workers=1, collate_fn=list))
+    with pytest.raises(Exception, match="failed on dataset index 3: Local: one and two") as err:
+        list(DataLoader(Unsendable(4), batch_size=2, num_workers=1, sampler=[3, 0]))
+    assert type(err.value) is RuntimeError  # Local cannot be made from one message
     assert no_workers_left()
 
 

@@ -63,14 +63,7 @@ class DataLoader:
         self.shuffle, self.replacement, self.drop_last = shuffle, replacement, drop_last
         self.generator = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(
             seed if generator is None else generator)
-        if sampler is None and batch_sampler is None:
-            if not shuffle:
-                sampler = SequentialSampler(dataset)
-            else:  # an epoch of replacement draws fills every batch
-                count = math.ceil(len(dataset) / self.batch_size) * self.batch_size if replacement else None
-                sampler = RandomSampler(dataset, replacement, count, generator=self.generator)
-        self.sampler, self.batch_sampler = sampler, batch_sampler
-        n = len(batch_sampler) if batch_sampler is not None else len(sampler)
+        n = len(batch_sampler if batch_sampler is not None else sampler if sampler is not None else dataset)
         if n == 0:
             raise ValueError("DataLoader: the dataset is empty")
         if drop_last and batch_size > n:
@@ -78,6 +71,13 @@ class DataLoader:
                 f"DataLoader: batch_size {batch_size} is larger than the dataset ({n} "
                 f"samples) and drop_last=True would leave no batch; use a smaller batch_size"
             )
+        if sampler is None and batch_sampler is None:
+            if not shuffle:
+                sampler = SequentialSampler(dataset)
+            else:  # an epoch of replacement draws fills every batch of the epoch
+                count = (n // batch_size if drop_last else math.ceil(n / batch_size)) * batch_size
+                sampler = RandomSampler(dataset, replacement, count if replacement else None, generator=self.generator)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.collate_fn = default_collate if collate_fn is None else collate_fn
         self._own_collate = collate_fn is not None
         self.num_workers, self.timeout, self.worker_init_fn = int(num_workers), timeout, worker_init_fn

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import random
 import signal
@@ -74,16 +75,28 @@ def _worker_loop(info: WorkerInfo, fetch: Callable, init_fn, tasks, results, par
             return
         epoch, number, indices = task
         if failure is not None:
-            results.put((epoch, number, False, failure))
-            continue
-        try:
-            results.put((epoch, number, True, fetch(indices)))
+            reply = (False, failure)
+        else:
+            try:
+                reply = (True, fetch(indices))
+            except Exception as err:
+                reply = (False, _describe(err, info.id, fetch.where(indices)))
+        try:  # pickled here, not in the queue's thread, where a failure would be lost and the main process wait
+            message = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as err:
-            results.put((epoch, number, False, _describe(err, info.id, fetch.where(indices))))
+            message = pickle.dumps((False, _describe(err, info.id, f"sending batch {number} to the main process "
+                                                                   f"(a batch must be picklable)")))
+        results.put((epoch, number, message))
 
 
 def _describe(err: Exception, worker: int, where: str) -> tuple:
-    return err, f"DataLoader worker {worker} (pid {os.getpid()}) failed {where}", traceback.format_exc()
+    """(the exception's type, or RuntimeError if it cannot travel; the message; the traceback)."""
+    try:
+        kind = pickle.loads(pickle.dumps(type(err)))
+    except Exception:
+        kind = RuntimeError
+    text = f"DataLoader worker {worker} (pid {os.getpid()}) failed {where}: {type(err).__name__}: {err}"
+    return kind, text, traceback.format_exc()
 
 
 class _Message(str):
@@ -94,10 +107,10 @@ class _Message(str):
 
 
 def _reraise(failure: tuple):
-    err, where, trace = failure
-    message = _Message(f"{where}: {type(err).__name__}: {err}\n\nTraceback in the worker:\n{trace}")
+    kind, text, trace = failure
+    message = _Message(f"{text}\n\nTraceback in the worker:\n{trace}")
     try:
-        raised = type(err)(message)
+        raised = kind(message)
     except Exception:  # an exception type that takes other arguments
         raised = RuntimeError(message)
     raise raised from None
@@ -142,9 +155,10 @@ class WorkerPool:
         send_more()
         while done < sent:
             while done not in ready:
-                tag, number, ok, payload = self._receive()
+                tag, number, message = self._receive()
                 if tag != epoch:
                     continue  # left over from an epoch that was abandoned
+                ok, payload = pickle.loads(message)
                 if not ok:
                     _reraise(payload)
                 ready[number] = payload
