@@ -333,8 +333,9 @@ class Unsendable(WhoAmI):
 
 
 def test_errors_that_cannot_travel_are_still_reported():
-    with pytest.raises((AttributeError, pickle.PicklingError), match=r"worker 0 \(pid \d+\) failed sending batch 0 to the main process "
-                                           r"\(a batch must be picklable\): .*lambda"):
+    cannot_pickle = (AttributeError, pickle.PicklingError)
+    with pytest.raises(cannot_pickle, match=r"worker 0 \(pid \d+\) failed sending batch 0 to the main process "
+                                            r"\(a batch must be picklable\): .*lambda"):
         list(DataLoader(Unsendable(4), batch_size=2, num_workers=1, collate_fn=list))
     with pytest.raises(Exception, match="failed on dataset index 3: Local: one and two") as err:
         list(DataLoader(Unsendable(4), batch_size=2, num_workers=1, sampler=[3, 0]))
@@ -375,7 +376,8 @@ def test_random_transforms_draw_per_worker_streams():
             return self.crop(np.arange(36.0).reshape(6, 6))
 
     def corners(workers):
-        return [float(c) for b in DataLoader(Crops(), batch_size=5, num_workers=workers, seed=1) for c in b.data[:, 0, 0]]
+        loader = DataLoader(Crops(), batch_size=5, num_workers=workers, seed=1)
+        return [float(c) for b in loader for c in b.data[:, 0, 0]]
 
     two = corners(2)
     first_worker, second_worker = two[0:5] + two[10:15], two[5:10] + two[15:20]

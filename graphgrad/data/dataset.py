@@ -96,7 +96,8 @@ def random_split(dataset, lengths: Sequence[int | float], generator=None) -> lis
                 warnings.warn(f"random_split: length of split {i} is 0 ({lengths[i]} of {n} samples)", stacklevel=2)
         lengths = sizes
     if any(isinstance(v, float) and not float(v).is_integer() for v in lengths) or any(v < 0 for v in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative integers or fractions summing to 1, got {lengths}")
+        raise ValueError(f"random_split: lengths must be non-negative integers or fractions summing to 1, "
+                         f"got {lengths}")
     lengths = [int(v) for v in lengths]
     if sum(lengths) != n:
         raise ValueError(f"random_split: the lengths {lengths} sum to {sum(lengths)}, but the dataset has {n} samples")

@@ -107,7 +107,7 @@ class MNIST(TensorDataset):
 
     @property
     def batched(self) -> bool:
-        """Whether `ds[indices]` gathers a whole batch at once: always in graphgrad's form, without transforms in torchvision's."""
+        """Whether `ds[indices]` gathers a batch at once: graphgrad's form, or torchvision's without transforms."""
         return not self.per_sample or (self.transform is None and self.target_transform is None)
 
     def _sample(self, index: int):
