@@ -164,6 +164,16 @@ def test_batch_sampler_and_lengths_are_pytorchs(n, bs, drop_last):
                                                                                        drop_last=drop_last))
 
 
+def test_the_default_generator_fixes_an_unseeded_loaders_order():
+    def order():
+        return [b[1].data.tolist() for b in DataLoader(Squares(12), batch_size=4, shuffle=True)]
+
+    gg.nn.init.manual_seed(3)
+    first = order()
+    gg.nn.init.manual_seed(3)
+    assert order() == first and sorted(sum(first, [])) == list(range(12))
+
+
 def test_random_samplers():
     ds = Squares(10)
     perm = list(RandomSampler(ds, generator=0))
@@ -404,7 +414,8 @@ def idx_root(tmp_path, monkeypatch):
     for folder in ("MNIST", "FashionMNIST"):
         (tmp_path / folder / "raw").mkdir(parents=True)
         for split, n in (("train", 64), ("test", 20)):
-            images, labels = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n, dtype=np.uint8)
+            images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+            labels = (images.mean(axis=(1, 2)) > 127.5).astype(np.uint8)  # something to learn: bright or dark
             write_idx(tmp_path / folder / "raw" / (mnist.IDX_NAMES[split][0] + ".gz"), images)
             write_idx(tmp_path / folder / "raw" / (mnist.IDX_NAMES[split][1] + ".gz"), labels)
     return tmp_path
@@ -445,7 +456,7 @@ test_loader = DataLoader(test_set, batch_size=10, shuffle=False)
 
 model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 32), nn.ReLU(), nn.Linear(32, 10))
 criterion = nn.CrossEntropyLoss()
-optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
 
 
@@ -483,9 +494,10 @@ RESULT = test()
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_pytorch_style_mnist_script_runs(idx_root, workers):
     namespace = {"ROOT": str(idx_root), "WORKERS": workers}
+    gg.nn.init.manual_seed(0)  # the script's torch.manual_seed(0): weights and shuffling
     exec(compile(PYTORCH_SCRIPT, "pytorch_mnist_script.py", "exec"), namespace)
     losses, (test_loss, accuracy) = namespace["losses"], namespace["RESULT"]
     assert len(losses) == 2 * 4 and all(np.isfinite(losses))
-    assert np.mean(losses[-2:]) < np.mean(losses[:2])  # it learns the (random) training labels
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]) - 0.5  # it learns (two of the ten classes occur)
     assert np.isfinite(test_loss) and 0 <= accuracy <= 1 and (accuracy * 20).is_integer()
-    assert namespace["optimizer"].param_groups[0]["lr"] == pytest.approx(0.1 * 0.7 ** 2)
+    assert namespace["optimizer"].param_groups[0]["lr"] == pytest.approx(0.01 * 0.7 ** 2)

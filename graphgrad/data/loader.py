@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from ..nn.init import get_generator
 from .collate import default_collate
 from .device import to_device
 from .sampler import RandomSampler, SequentialSampler, epoch_order
@@ -27,7 +28,8 @@ class DataLoader:
     """Iterate over `dataset` in batches of `batch_size`, PyTorch's arguments and meaning.
 
     With `shuffle=True` each epoch draws a permutation from one `numpy.random.Generator`
-    (`generator=`, or seeded by `seed`), so a run is reproducible; with `replacement=True` as well,
+    (`generator=`, or seeded by `seed`, else by the default generator of `nn.init.manual_seed`),
+    so a run is reproducible; with `replacement=True` as well,
     every batch is instead drawn uniformly with replacement (the textbook's
     `np.random.choice(n, batch_size)`; an epoch is then `len(loader)` such batches). A `sampler`
     (an iterable of indices with a length, such as `graphgrad.distributed.DistributedSampler`) sets
@@ -61,6 +63,8 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle, self.replacement, self.drop_last = shuffle, replacement, drop_last
+        if generator is None and seed is None:  # as torch.manual_seed does, nn.init.manual_seed fixes the order
+            seed = int(get_generator(None).integers(2 ** 63))
         self.generator = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(
             seed if generator is None else generator)
         n = len(batch_sampler if batch_sampler is not None else sampler if sampler is not None else dataset)
