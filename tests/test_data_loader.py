@@ -122,6 +122,7 @@ def test_state_after_the_last_batch_starts_the_next_epoch():
 
 def test_batches_are_gathered_with_one_index_per_batch():
     class Counting(Dataset):
+        batched = True  # ds[indices] returns the whole batch
         calls = 0
 
         def __len__(self):

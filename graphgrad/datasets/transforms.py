@@ -4,16 +4,20 @@
 shape (..., H, W): the dataset's raw (H, W) uint8 digits before `ToTensor`, (C, H, W) floats
 after it. A transform given a Tensor returns a Tensor; given an array, an array. The random
 ones draw from their own `numpy.random.Generator`: pass `generator=` a Generator or an int
-seed for reproducible augmentation (torchvision draws from torch's global generator).
+seed for reproducible augmentation (torchvision draws from torch's global generator). In a
+DataLoader worker process each draws from a stream of that worker's own (seeded by the worker's
+seed and the transform's generator), so workers never repeat each other's augmentations.
 """
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ..autograd import Tensor
+from ..data.worker import get_worker_info
 
 __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip"]
 
@@ -32,6 +36,22 @@ def _generator(generator) -> np.random.Generator:
     if isinstance(generator, np.random.Generator):
         return generator
     raise TypeError(f"generator must be a numpy.random.Generator, an int seed or None, got {type(generator).__name__}")
+
+
+class _RandomTransform:
+    """Draws from `self.generator` in the main process, from a per-worker stream in a DataLoader worker."""
+
+    generator: np.random.Generator
+
+    def _rng(self) -> np.random.Generator:
+        info = get_worker_info()
+        if info is None:
+            return self.generator
+        pid, rng = getattr(self, "_worker_rng", (None, None))
+        if pid != os.getpid():  # first draw in this worker: its seed mixed with this transform's generator
+            rng = np.random.default_rng([info.seed, int(self.generator.integers(2 ** 63))])
+            self._worker_rng = (os.getpid(), rng)
+        return rng
 
 
 class Compose:
@@ -129,7 +149,7 @@ def _padding(padding) -> tuple[int, int, int, int]:
 _PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}
 
 
-class RandomCrop:
+class RandomCrop(_RandomTransform):
     """Crop a random (h, w) window of an (..., H, W) image, after optional padding.
 
     padding: int, (left/right, top/bottom) or (left, top, right, bottom); padding_mode:
@@ -168,15 +188,16 @@ class RandomCrop:
         h, w = array.shape[-2:]
         if h < th or w < tw:
             raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than the input image size {(h, w)}")
-        i = int(self.generator.integers(0, h - th + 1))
-        j = int(self.generator.integers(0, w - tw + 1))
+        rng = self._rng()
+        i = int(rng.integers(0, h - th + 1))
+        j = int(rng.integers(0, w - tw + 1))
         return _rewrap(np.ascontiguousarray(array[..., i:i + th, j:j + tw]), was_tensor)
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
 
 
-class RandomHorizontalFlip:
+class RandomHorizontalFlip(_RandomTransform):
     """Mirror an (..., H, W) image left to right with probability `p`."""
 
     def __init__(self, p: float = 0.5, generator=None):
@@ -190,7 +211,7 @@ class RandomHorizontalFlip:
         array, was_tensor = _unwrap(img)
         if array.ndim < 2:
             raise ValueError(f"RandomHorizontalFlip: expected an image of shape (..., H, W), got shape {array.shape}")
-        if self.generator.random() < self.p:
+        if self._rng().random() < self.p:
             return _rewrap(np.ascontiguousarray(array[..., ::-1]), was_tensor)
         return img
 

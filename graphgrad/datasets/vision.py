@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..autograd import Tensor
+from ..data.collate import default_collate
 from ..data.dataset import TensorDataset
 from .mnist import IDX_NAMES, DatasetUnavailable, load_arrays
 
@@ -101,10 +101,14 @@ class MNIST(TensorDataset):
         if isinstance(index, (int, np.integer)):
             return self._sample(int(index))
         rows = np.arange(len(self))[index]  # an index array or a slice: the samples, stacked
-        if self.transform is None and self.target_transform is None:
+        if self.batched:
             return self.data[rows], self.targets[rows]
-        samples = [self._sample(int(i)) for i in rows]
-        return _stack([image for image, _ in samples]), _stack([label for _, label in samples])
+        return default_collate([self._sample(int(i)) for i in rows])
+
+    @property
+    def batched(self) -> bool:
+        """Whether `ds[indices]` gathers a batch at once: graphgrad's form, or torchvision's without transforms."""
+        return not self.per_sample or (self.transform is None and self.target_transform is None)
 
     def _sample(self, index: int):
         if not -len(self) <= index < len(self):
@@ -131,7 +135,3 @@ class FashionMNIST(MNIST):
                "Bag", "Ankle boot"]
     origin = "the official files are published in the zalandoresearch/fashion-mnist repository, data/fashion"
 
-
-def _stack(items: list) -> np.ndarray:
-    """Stack per-sample images or labels (arrays, Tensors or numbers) into one batch array."""
-    return np.stack([item.data if isinstance(item, Tensor) else np.asarray(item) for item in items])

@@ -16,6 +16,8 @@ import numpy as np
 class ShardedDataset:
     """`dataset` seen by rank `rank` of `num_replicas`: `ds[indices]` returns that rank's share of `indices`."""
 
+    batched = True  # ds[indices] gathers a whole batch: the DataLoader's vectorised path
+
     def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None):
         """A view of `dataset` whose batches are this rank's contiguous share of each global batch."""
         if num_replicas is None or rank is None:
