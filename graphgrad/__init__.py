@@ -7,7 +7,7 @@ globals().update(_FUNCTIONS)  # every op's public name, from the op library's de
 _ops_exported = True
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-from . import nn, optim  # noqa: E402  (they build on the names above)
+from . import data, nn, optim, utils  # noqa: E402  (they build on the names above)
 from .autograd.gradcheck import GradcheckError, gradcheck  # noqa: E402
 from .io import CheckpointError, load, save  # noqa: E402
 from .backend.devices import device  # noqa: E402

@@ -11,11 +11,11 @@ import numpy as np
 from .autograd.tensor import Tensor, as_tensor
 from .dtypes import default_dtype, int64, resolve_dtype
 
-_generator = np.random.default_rng()
+_generator = np.random.default_rng(0)  # seeded, as PyTorch's default generator: runs repeat
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed graphgrad's global random generator (random factories, dropout, `normal_`)."""
+    """Reseed graphgrad's global random generator (random factories, initialisers, dropout, shuffling)."""
     global _generator
     _generator = np.random.default_rng(seed)
     return _generator

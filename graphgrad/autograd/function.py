@@ -129,10 +129,10 @@ class Function:
         """The inputs' arrays for forward: a leaf's Storage as a plain ndarray view (so NumPy fast paths
         take it; views share its version counter), and another library's arrays with `self.xp` set."""
         arrays = [t.data.view(np.ndarray) if type(t.data) in _HOST else t.data for t in inputs]
+        if any(type(t.data) is not np.ndarray and type(t.data) in _HOST for t in inputs):
+            self.input_views = arrays  # create_graph finds the inputs behind what forward saved
         if any(type(d) is not np.ndarray for d in arrays):
             self.xp = _namespace(inputs, self)
-        else:
-            self.input_views = arrays  # create_graph finds the inputs behind what forward saved
         return arrays
 
     def _record(self, inputs: tuple, needs: tuple, outs: tuple) -> tuple:
@@ -149,7 +149,7 @@ class Function:
 
     def _as_output(self, y):
         """Outputs must be arrays; a NumPy scalar (also one in `saved`) is replaced by the same 0-d array."""
-        if type(y) is np.ndarray or hasattr(y, "__array_namespace__"):
+        if type(y) is np.ndarray or (hasattr(y, "__array_namespace__") and not isinstance(y, np.generic)):
             return y
         arr = np.asarray(y) if isinstance(y, np.generic) else as_array(y)
         if self.saved:

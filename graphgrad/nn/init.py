@@ -1,7 +1,7 @@
 """Weight initialisers, filling a parameter's array in place (PyTorch's `nn.init` names).
 
 Every initialiser takes `generator`: a seed (int), a `numpy.random.Generator`, or None for the
-module's default generator, which `manual_seed` resets. So a run is reproducible from one seed.
+global generator (graphgrad's, which `graphgrad.manual_seed` resets). So a run is reproducible from one seed.
 """
 from __future__ import annotations
 
@@ -11,19 +11,13 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 
-_default = np.random.default_rng(0)
-
-
-def manual_seed(seed: int) -> None:
-    """Reset the default generator used by initialisers and layers that get no generator."""
-    global _default
-    _default = np.random.default_rng(seed)
+from ..factories import default_generator, manual_seed  # noqa: F401  (one global generator, as PyTorch's)
 
 
 def get_generator(generator=None) -> np.random.Generator:
     """A Generator from a seed, a Generator (returned as is) or None (the default generator)."""
     if generator is None:
-        return _default
+        return default_generator()
     if isinstance(generator, np.random.Generator):
         return generator
     if isinstance(generator, (int, np.integer)):
