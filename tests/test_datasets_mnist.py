@@ -210,6 +210,17 @@ def test_unpickler_accepts_plain_arrays():
     np.testing.assert_array_equal(out[0], arr)
 
 
+def test_local_files_never_replace_a_cache_of_the_official_mnist(tmp_path, monkeypatch, capsys):
+    official = {key: np.zeros((1,), np.uint8) for key in mnist.KEYS}  # stands in: its recorded hashes are MNIST's
+    monkeypatch.setattr(mnist, "MNIST_ARRAY_SHA256", {key: mnist.digest(a) for key, a in official.items()})
+    mnist.save_npz(cache_path(tmp_path), **official)
+    before = cache_path(tmp_path).read_bytes()
+    small = write_mnist_dir(tmp_path / "small", n_train=3, n_test=2)
+    assert_same(load_arrays(root=tmp_path / "small"), small)  # used, as given...
+    assert cache_path(tmp_path).read_bytes() == before  # ...and the official cache survives
+    assert "cached as" not in capsys.readouterr().err
+
+
 def test_mnist_dataset_and_book_loader(tmp_path):
     expected = write_mnist_dir(tmp_path / "idx")
     train = MNIST("train", root=tmp_path / "idx", quiet=True)

@@ -207,7 +207,8 @@ def _keep(name: str, arrays: dict, source: str, quiet: bool, overwrite: bool = T
     """Announce the source and write the cache (a read-only cache directory is not an error).
 
     Local IDX files are read on every call (they come first), so they rewrite the cache only
-    when it does not hold them already. Full-size MNIST that is not the official data is used
+    when it holds neither them nor the official MNIST (a directory of a few hundred images must not
+    replace the verified data other runs read from the cache). Full-size MNIST that is not the official data is used
     as given but not cached (the cache of full-size MNIST must be the official data).
     """
     _say(quiet, f"{name}: using {source}")
@@ -218,8 +219,8 @@ def _keep(name: str, arrays: dict, source: str, quiet: bool, overwrite: bool = T
                     f"using them as given, not caching them")
         return arrays
     target = cache_dir() / f"{name}.npz"
-    if not overwrite and _cache_holds(target, digests):
-        return arrays
+    if not overwrite and (_cache_holds(target, digests) or _cache_holds(target, MNIST_ARRAY_SHA256)):
+        return arrays  # local files never replace a cache of the official MNIST (later runs rely on it)
     try:
         save_npz(target, **arrays)
         _say(quiet, f"{name}: cached as {target}")
