@@ -17,10 +17,12 @@ rng = np.random.default_rng(0)
 
 
 def u(*shape, lo=-2.0, hi=2.0):
+    """Uniform values in [lo, hi) of `shape` (float64)."""
     return rng.uniform(lo, hi, shape)
 
 
 def pos(*shape):
+    """Positive values in [0.5, 2) of `shape` (for log, sqrt, division)."""
     return rng.uniform(0.5, 2.0, shape)
 
 
