@@ -141,6 +141,12 @@ def op_cases(rng) -> list[Case]:
                                          [u(2, 3, 4, 4), u(3, 2, 3, 3)], (True, True)),
         "pad": lambda: Case("pad", lambda x: gg.pad(x, (1, 2)), [u(2, 3)], one),
         "adaptive_avg_pool2d": lambda: Case("adaptive_avg_pool2d", lambda x: gg.adaptive_avg_pool2d(x, 2), [u(1, 2, 5, 5)], one),
+        "adaptive_max_pool2d": lambda: Case("adaptive_max_pool2d", lambda x: gg.adaptive_max_pool2d(x, 2),
+                                            [rng.permutation(2 * 25).reshape(1, 2, 5, 5) / 10.0], one),
+        "max_pool1d": lambda: Case("max_pool1d", lambda x: gg.max_pool1d(x, 2), [rng.permutation(12).reshape(1, 2, 6) / 10.0], one),
+        "avg_pool1d": lambda: Case("avg_pool1d", lambda x: gg.avg_pool1d(x, 3, 2, 1), [u(2, 3, 7)], one),
+        "unfold": lambda: Case("unfold", lambda x: gg.unfold(x, 2, padding=1), [u(2, 2, 3, 3)], one),
+        "fold": lambda: Case("fold", lambda x: gg.fold(x, (3, 3), 2), [u(2, 8, 4)], one),
     }
     cases += [make() for name, make in optional.items() if hasattr(gg, name)]
     return cases

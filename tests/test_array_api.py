@@ -97,10 +97,9 @@ CASES = {
 }
 
 
-# Known not yet neutral (found by this suite; the convolution ops index their window views the NumPy
-# way): xfail(strict=True), so each entry must be removed the day its op passes here.
-NOT_YET_NEUTRAL = {"adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d",
-                   "fold", "max_pool1d", "max_pool2d", "pad", "unfold"}
+# Ops known not to be neutral yet: xfail(strict=True), so each entry must be removed the day its op
+# passes here (empty since the convolution, pooling and padding ops index the Array API's way).
+NOT_YET_NEUTRAL: set[str] = set()
 
 
 def _case_params():

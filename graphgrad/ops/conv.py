@@ -10,6 +10,7 @@ of channel-major (C, N, H, W) arrays, the layout the next convolution's patch co
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,7 +113,7 @@ def im2col(xp, x, g: Geometry):
     """The patch matrix (C·kh·kw, N·OH·OW) of x (N, C, H, W): column (n, i, j) is the window at (i, j)."""
     n, c = x.shape[:2]
     win = xp.windows(pad_zeros(xp, x, g.pads), (2, 3), g.kernel, g.stride, g.dilation)
-    win = win[:, :, :g.out[0], :g.out[1]]  # (N, C, OH, OW, kh, kw)
+    win = win[:, :, :g.out[0], :g.out[1], ...]  # (N, C, OH, OW, kh, kw)
     return xp.reshape(xp.permute_dims(win, (1, 4, 5, 0, 2, 3)), (c * g.kernel[0] * g.kernel[1], -1))
 
 
@@ -126,7 +127,7 @@ def col2im(xp, col, g: Geometry, n: int, c: int, like):
         for j in range(kw):
             index = (slice(None), slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
                      slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
-            patch = xp.permute_dims(cols[:, i, j], (1, 0, 2, 3))
+            patch = xp.permute_dims(cols[:, i, j, ...], (1, 0, 2, 3))
             if numpy:
                 out[index] += patch
             else:
@@ -206,6 +207,11 @@ def face_w(xp, x, y, g: Geometry, col=None):
 
 
 KEEP_PATCHES_BYTES = 16 << 20
+
+
+def nbytes(a) -> int:
+    """The size of an array of any library in bytes (the Array API has no itemsize: 8 if unknown)."""
+    return math.prod(a.shape) * getattr(a.dtype, "itemsize", 8)
 FACES = {"y": face_y, "x": face_x, "w": face_w}
 
 
@@ -299,7 +305,7 @@ class Conv2d(Function):
         col = im2col(xp, x2, self.geometry)
         # Keep the patch matrix for the weight gradient when it is small (a first layer's usually is);
         # a large one is rebuilt in backward, so a deep network's memory stays that of its activations.
-        self.save_for_backward(x, weight, col if col.size * col.dtype.itemsize <= KEEP_PATCHES_BYTES else None)
+        self.save_for_backward(x, weight, col if nbytes(col) <= KEEP_PATCHES_BYTES else None)
         return _from_2d(xp, face_y(xp, x2, w2, self.geometry, col, bias), n)
 
     def backward(self, gy):
