@@ -4,8 +4,9 @@ A convolution y = conv(x, w) is bilinear, so its three faces are one geometry re
 `y` (the forward pass), `x` (the adjoint in x: conv_transpose2d, and conv2d's input gradient) and
 `w` (the adjoint in w: the correlation of x with y, conv2d's weight gradient). Each face's
 gradient is made of the other two, so one internal op (`ConvFace`) gives every derivative of
-every order. Inside, the patch matrix is (C·kh·kw, N·OH·OW), built from a strided window view
-with one copy, and every product is one GEMM (one per group); outputs are returned as NCHW views
+every order. Inside, the patch matrix is (C·kh·kw, N·OH·OW), copied from a strided window view;
+on NumPy it is built a cache-sized block of images at a time, each block multiplied at once into
+its columns of the output, and elsewhere whole (one GEMM, one per group). Outputs are NCHW views
 of channel-major (C, N, H, W) arrays, the layout the next convolution's patch copy reads fastest.
 """
 from __future__ import annotations
