@@ -5,7 +5,8 @@ DeepConvNet layer sizes (six 3x3 convolutions 16-16-32-32-64-64, a 2x2 max-pool 
 1024-50-10 with dropout), batch 100, float32, plain SGD, on fixed random images (speed does not
 depend on the pixel values). Every contender runs in its own subprocess with BLAS pinned to one
 thread (the variables are set before NumPy is imported); rounds are interleaved (order rotated),
-each reports its median step time and its training-phase memory growth (peak RSS minus RSS before
+each reports its median step time in CPU time (process_time: the machine is shared, and wall time
+there is mostly waiting for a core) and its training-phase memory growth (peak RSS minus RSS before
 the first step); the table shows the median over rounds. The machine this was written on is shared,
 so single timings are noisy: compare contenders within one run. GFLOP/s counts the step's matrix
 products (forward, weight gradients, input gradients where needed), next to this machine's
@@ -71,13 +72,13 @@ def step_flops(net: str) -> float:
 
 
 def gemm_rate() -> float:
-    """Single-thread SGEMM GFLOP/s on 1024-square float32 matrices (best of 5)."""
+    """Single-thread SGEMM GFLOP/s on 1024-square float32 matrices (best of 5, CPU time)."""
     a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
     best = float("inf")
     for _ in range(5):
-        start = time.perf_counter()
+        start = time.process_time()
         a @ a
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return 2 * 1024 ** 3 / best / 1e9
 
 
@@ -299,9 +300,9 @@ def worker(contender: str, net: str, steps: int) -> dict:
         step()
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = time.process_time()
         step()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     peak = _status_mb("VmHWM")
     return {"step_ms": 1e3 * statistics.median(times), "memory_growth_mb": (peak - before) if peak and before else None}
 

@@ -237,10 +237,10 @@ VALUE_CASES = {
 }
 
 
-# Known not yet neutral (found by this suite; the convolution ops index their window views the NumPy
-# way; einsum is not in the standard; scatter_reduce uses NumPy's ufunc.at): xfail(strict=True), so each entry must be removed the day its op passes here.
-NOT_YET_NEUTRAL = {"einsum", "scatter_reduce", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d",
-                   "fold", "max_pool1d", "max_pool2d", "pad", "unfold"}
+# Ops known not to be neutral yet (einsum is not in the standard; scatter_reduce uses NumPy's
+# ufunc.at): xfail(strict=True) in tests/test_array_api.py, so each entry must be removed the day its
+# op passes there.
+NOT_YET_NEUTRAL = {"einsum", "scatter_reduce"}
 
 
 # Ops whose result is a Python value, not a tensor: tests/test_array_api.py checks them one by one.

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import graphgrad as gg
 from graphgrad.autograd import grad
+from graphgrad.ops import conv as conv_ops
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle (pip install torch==2.13.0)")
 F = torch.nn.functional
@@ -97,6 +98,27 @@ def test_conv_transpose2d_matches_torch_to_second_order(cfg, extra):
     arrays = [x, w] + ([rng.standard_normal(cfg["o"])] if cfg["bias"] else [])
     compare_with_torch(gg.conv_transpose2d, F.conv_transpose2d, arrays, stride=cfg["stride"], padding=padding,
                        output_padding=output_padding, groups=cfg["groups"], dilation=cfg["dilation"])
+
+
+@pytest.mark.parametrize("block_bytes", [1, 20000])  # one image per block; blocks of 2, 2 and 1 images
+@pytest.mark.parametrize("config", [dict(padding=1), dict(stride=2), dict(padding="same", dilation=2)],
+                         ids=["pad1", "stride2", "same-dilated"])
+def test_patch_blocks_split_the_batch_exactly(monkeypatch, block_bytes, config):
+    """The NumPy kernels' patch matrices in blocks of the batch: values and derivatives stay PyTorch's."""
+    monkeypatch.setattr(conv_ops, "PATCH_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(3)
+    kernel = (2, 3) if config.get("padding") == "same" else (3, 3)  # an even kernel: 'same' pads unevenly
+    arrays = [rng.standard_normal((5, 3, 6, 7)), rng.standard_normal((4, 3) + kernel), rng.standard_normal(4)]
+    compare_with_torch(gg.conv2d, F.conv2d, arrays, **config)
+
+
+def test_stride_1_transpose_with_output_padding_reads_every_input_row():
+    """conv_transpose2d at stride 1 with output_padding (dilation 2) leaves an input row the flipped-kernel
+    convolution would not reach: the col2im path must take it."""
+    rng = np.random.default_rng(4)
+    compare_with_torch(gg.conv_transpose2d, F.conv_transpose2d,
+                       [rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((3, 2, 3, 3))],
+                       stride=1, padding=1, output_padding=1, dilation=2)
 
 
 def test_conv2d_float32_and_a_typical_layer():

@@ -78,10 +78,9 @@ def as_array(data, dtype=None):
 
 def beside(host, like, dtype=None):
     """A host (NumPy) constant in the library and on the device of array `like` (itself for NumPy)."""
-    if isinstance(like, np.ndarray):
-        return host if dtype is None else np.asarray(host, dtype=dtype)
+    host = np.asarray(host)
     xp = namespace(like)
-    return xp.asarray(host, dtype=None if dtype is None else xp.dtype(dtype), device=xp.device(like))
+    return xp.constant(host, like, xp.dtype(host.dtype if dtype is None else dtype))
 
 
 def sum_to(g, shape: tuple):

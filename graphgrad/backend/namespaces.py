@@ -221,6 +221,22 @@ class NumpyOps:
     def __repr__(self) -> str:
         return "<graphgrad ops: numpy>"
 
+    # ---- for the convolution, pooling and padding ops (graphgrad/ops/conv.py, pooling.py, padding.py) ----
+    take = staticmethod(np.take)
+
+    @staticmethod
+    def constant(a: np.ndarray, like, dtype=None):
+        """Host array `a` where `like` lives, as `dtype` (default: like's dtype)."""
+        return a.astype(like.dtype if dtype is None else dtype, copy=False)
+
+    @staticmethod
+    def scatter_add_rows(shape: tuple, index, values):
+        """Zeros of 2-D `shape` with values[r, j] added at (r, index[r, j]); repeated indices add up."""
+        rows, width = shape
+        flat = index + (np.arange(rows, dtype=np.int64) * width)[:, None]
+        sums = np.bincount(flat.ravel(), weights=values.ravel(), minlength=rows * width)
+        return sums.astype(values.dtype, copy=False).reshape(shape)
+
 
 def _erf(np_, x):
     try:
@@ -428,3 +444,21 @@ class GenericOps:
 
     def __repr__(self) -> str:
         return f"<graphgrad ops: {self.name}>"
+
+    # ---- for the convolution, pooling and padding ops (graphgrad/ops/conv.py, pooling.py, padding.py) ----
+    def constant(self, a: np.ndarray, like, dtype=None):
+        """Host array `a` in like's library and on its device, as `dtype` (default: like's dtype)."""
+        return self.base.asarray(a, dtype=like.dtype if dtype is None else dtype, device=self.device(like))
+
+    def scatter_add_rows(self, shape: tuple, index, values):
+        """Zeros of 2-D `shape` with values[r, j] added at (r, index[r, j]); repeated indices add up."""
+        xp = self.base
+        if "cupy" in self.name:
+            import cupyx
+
+            out = xp.zeros(shape, dtype=values.dtype)
+            cupyx.scatter_add(out, (xp.arange(shape[0])[:, None], index), values)
+            return out
+        # The standard has no scatter: each row's values times a one-hot of its indices (rows·L·width numbers).
+        hits = index[:, :, None] == xp.arange(shape[1], dtype=index.dtype, device=self.device(values))
+        return xp.matmul(values[:, None, :], xp.astype(hits, values.dtype))[:, 0, :]

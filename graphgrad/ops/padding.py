@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import namespace
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -58,8 +59,7 @@ class Pad(Function):
                                  f"of input {tuple(x.shape)}")
         y = x
         for a, (lo, hi) in widths.items():
-            index = source_index(mode, x.shape[a], lo, hi)
-            y = np.take(y, index, axis=a) if type(y) is np.ndarray else xp.take(y, xp.asarray(index), axis=a)
+            y = xp.take(y, xp.constant(source_index(mode, x.shape[a], lo, hi), x, xp.int64), axis=a)
         return y
 
     def interior(self) -> tuple:
@@ -69,13 +69,13 @@ class Pad(Function):
     def backward(self, gy):
         if self.mode == "constant":
             return gy[self.interior()]
-        xp = self.xp
+        xp, data = self.xp, gy.data if hasattr(gy, "creator") else gy  # create_graph hands backward tensors
         g = gy
         for a, (lo, hi) in self.widths.items():
             n = self.in_shape[a]
-            onehot = np.zeros((n + lo + hi, n), dtype=np.dtype(str(gy.dtype)))
+            onehot = np.zeros((n + lo + hi, n))
             onehot[np.arange(n + lo + hi), source_index(self.mode, n, lo, hi)] = 1
             order = [i for i in range(g.ndim) if i != a] + [a]
-            moved = xp.matmul(xp.permute_dims(g, tuple(order)), onehot)
+            moved = xp.matmul(xp.permute_dims(g, tuple(order)), namespace(data).constant(onehot, data))
             g = xp.permute_dims(moved, tuple(int(i) for i in np.argsort(order)))
         return g

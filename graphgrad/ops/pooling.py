@@ -118,16 +118,9 @@ def scatter_flat(xp, shape: tuple, index, g):
     if getattr(xp, "differentiable", False):
         return ScatterFlat(shape, index)(g)
     n, c = shape[:2]
-    hw = math.prod(shape[2:])
-    if type(g) is np.ndarray:
-        base = (np.arange(n * c, dtype=np.int64) * hw).reshape(n, c, *([1] * (index.ndim - 2)))
-        sums = np.bincount((index + base).ravel(), weights=g.ravel(), minlength=n * c * hw)
-        return sums.astype(g.dtype).reshape(shape)
-    flat_index = xp.reshape(index, (n, c, -1))
-    rows = xp.reshape(xp.arange(n, like=g), (n, 1, 1))
-    chans = xp.reshape(xp.arange(c, like=g), (1, c, 1))
-    out = xp.scatter_add((n, c, hw), (rows, chans, flat_index), xp.reshape(g, (n, c, -1)))
-    return xp.reshape(out, shape)
+    rows = xp.scatter_add_rows((n * c, math.prod(shape[2:])), xp.reshape(index, (n * c, -1)),
+                               xp.reshape(g, (n * c, -1)))
+    return xp.reshape(rows, shape)
 
 
 class GatherFlat(Function):
@@ -225,7 +218,7 @@ class MaxPool2d(Function):
         self.in_shape = tuple(x.shape)
         x2 = _lift(xp, x, n)
         win = xp.windows(padded(xp, x2, g, -math.inf), (2, 3), g.kernel, g.stride, g.dilation)
-        win = win[:, :, :g.out[0], :g.out[1]]
+        win = win[:, :, :g.out[0], :g.out[1], ...]
         if type(win) is np.ndarray:
             best, winner = _scan_numpy(win, g)
         else:
@@ -302,8 +295,7 @@ def avg_divisor(xp, g: Geometry, p: tuple, count_include_pad: bool, like):
         else:
             factors.append(np.minimum(end, n) - np.maximum(start, 0))
     div = np.outer(*factors) if len(factors) == 2 else factors[0]
-    return xp.asarray(div.astype(np.dtype(str(like.dtype)) if type(like) is np.ndarray else div), **(
-        {} if type(like) is np.ndarray else {"dtype": like.dtype, "device": xp.device(like)}))
+    return xp.constant(div, like)
 
 
 def window_mean(xp, x, g: Geometry, divisor):
