@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 import graphgrad.graph as gg
+from graphgrad.cli.train import add_threads, blas_threads
 
 
 def uniform(rng, shape, fan_in: int):
@@ -63,7 +64,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the shuffling")
     ap.add_argument("--limit", type=int, default=None, help="train on the first N images only (a quick run)")
     ap.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
+    add_threads(ap)
     args = ap.parse_args()
+    with blas_threads(args.threads):  # one BLAS thread: these small products run fastest so
+        run(args)
+
+
+def run(args) -> None:
+    """Train and report, as the command line asked."""
     try:
         from graphgrad.book.mnist import load_mnist
     except ImportError:

@@ -14,6 +14,7 @@ import argparse
 import numpy as np
 
 import graphgrad.graph as gg
+from graphgrad.cli.train import add_threads, blas_threads
 
 
 def make_data(n: int, rng: np.random.Generator):
@@ -45,7 +46,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=5, help="passes over the 600 training points")
     ap.add_argument("--batch-size", type=int, default=32, help="points per Adam step")
     ap.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling")
+    add_threads(ap)
     args = ap.parse_args()
+    with blas_threads(args.threads):  # one BLAS thread: these small products run fastest so
+        run(args)
+
+
+def run(args) -> None:
+    """Train and report, as the command line asked."""
     rng = np.random.default_rng(args.seed)
     features, labels = make_data(900, rng)
     train_x, train_t, test_x, test_t = features[:600], labels[:600], features[600:], labels[600:]
