@@ -128,10 +128,21 @@ class Function:
     def _arrays(self, inputs) -> list:
         """The inputs' arrays for forward: a leaf's Storage as a plain ndarray view (so NumPy fast paths
         take it; views share its version counter), and another library's arrays with `self.xp` set."""
-        arrays = [t.data.view(np.ndarray) if type(t.data) in _HOST else t.data for t in inputs]
-        if any(type(t.data) is not np.ndarray and type(t.data) in _HOST for t in inputs):
+        arrays, storage, foreign = [], False, False
+        for t in inputs:
+            d = t.data
+            if type(d) is not np.ndarray:
+                if type(d) in _HOST:
+                    plain = d.__dict__.get("plain")  # one view per Storage, made on first use
+                    if plain is None:
+                        plain = d.plain = d.view(np.ndarray)
+                    d, storage = plain, True
+                else:
+                    foreign = True
+            arrays.append(d)
+        if storage:
             self.input_views = arrays  # create_graph finds the inputs behind what forward saved
-        if any(type(d) is not np.ndarray for d in arrays):
+        if foreign:
             self.xp = _namespace(inputs, self)
         return arrays
 
