@@ -512,3 +512,17 @@ def test_gelu_exports_as_the_gelu_operator_from_opset_20(tmp_path):
     ours = model(gg.tensor(x)).data
     np.testing.assert_allclose(_session(proto).run(None, {"input": x})[0], ours, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(gonnx.load(tmp_path / "gelu.onnx")(x).data, ours, rtol=1e-6, atol=1e-7)
+
+
+def test_embedding_exports_as_gather_with_integer_inputs(tmp_path):
+    model = nn.Sequential(nn.Embedding(10, 4, padding_idx=0), nn.Flatten(), nn.Linear(12, 3, generator=0))
+    model.eval()
+    x = np.array([[1, 2, 3], [4, 0, 9]], dtype=np.int64)
+    proto = gonnx.export(model, x, tmp_path / "emb.onnx", opset_version=17)
+    onnx.checker.check_model(onnx.load(tmp_path / "emb.onnx"), full_check=True)
+    assert proto.graph.node[0].op_type == "Gather" and proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    session, imported = _session(proto), gonnx.load(tmp_path / "emb.onnx")
+    for batch in (x, np.array([[5, 6, 7], [8, 9, 1], [0, 0, 2]], dtype=np.int64)):  # another batch size too
+        ours = model(gg.tensor(batch)).data
+        np.testing.assert_allclose(session.run(None, {"input": batch})[0], ours, rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(imported(batch).data, ours)

@@ -37,8 +37,9 @@ def export(model, example_input, path, input_names=None, output_names=None, dyna
     examples = list(example_input) if isinstance(example_input, (tuple, list)) else [example_input]
     examples = [np.asarray(unwrap(x)) for x in examples]
     for i, x in enumerate(examples):
-        if not np.issubdtype(x.dtype, np.floating):
-            raise ONNXError(f"export: example input {i} has dtype {x.dtype}; tracing needs floating-point inputs")
+        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+            raise ONNXError(f"export: example input {i} has dtype {x.dtype}; tracing needs floating-point or "
+                            f"integer (index) inputs")
     input_names = _names(input_names, len(examples), "input")
     dynamic = [_input_axes(dynamic_axes, name, x.ndim, 0 if x.ndim else None) for name, x in zip(input_names, examples)]
     trace = trace_model(model, examples, dynamic)

@@ -292,6 +292,12 @@ def _selu(e: Emitter, op: Op) -> None:
     e.node("Selu", e.inputs(op), e.out(op), alpha=float(op.fn.alpha), gamma=float(op.fn.scale))
 
 
+def _embedding(e: Emitter, op: Op) -> None:
+    """The rows of the weight at the indices: Gather along axis 0 (padding_idx matters only to training)."""
+    indices, weight = op.inputs
+    e.node("Gather", [e.name(weight), e.cast(indices, np.int64)], e.out(op), axis=0)
+
+
 EXPORTERS: dict[str, Callable[[Emitter, Op], None]] = {
     "Add": _same("Add"), "Sub": _same("Sub"), "Mul": _same("Mul"), "Div": _same("Div"), "Neg": _same("Neg"),
     "Pow": _pow, "PowScalar": _pow_scalar, "MatMul": _same("MatMul"), "Linear": _linear,
@@ -299,7 +305,7 @@ EXPORTERS: dict[str, Callable[[Emitter, Op], None]] = {
     "Maximum": _same("Max"), "Minimum": _same("Min"), "Clip": _clip, "Where": _where, "AsType": _astype,
     "ReLU": _same("Relu"), "Sigmoid": _same("Sigmoid"), "Tanh": _same("Tanh"),
     "GELU": _gelu, "SiLU": _silu, "ELU": _elu, "SELU": _selu, "Softplus": _softplus, "Mish": _mish,
-    "Hardtanh": _hardtanh, "ReLU6": _hardtanh,
+    "Hardtanh": _hardtanh, "ReLU6": _hardtanh, "Embedding": _embedding,
     "Softmax": _along_axis("Softmax"), "LogSoftmax": _along_axis("LogSoftmax"),
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "Max": _reduce("ReduceMax"),
     "Min": _reduce("ReduceMin"), "LogSumExp": _reduce("ReduceLogSumExp"),

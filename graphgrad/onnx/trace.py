@@ -95,7 +95,8 @@ def trace_model(model, examples: list, dynamic: list[dict]) -> Trace:
 
 def _run(model, examples) -> Trace:
     """One traced forward pass (each op tagged with the module that recorded it)."""
-    inputs = [Tensor(np.array(x, copy=True), requires_grad=True) for x in examples]
+    arrays = [np.array(x, copy=True) for x in examples]  # integer inputs (embedding indices) carry no gradient
+    inputs = [Tensor(a, requires_grad=bool(np.issubdtype(a.dtype, np.floating))) for a in arrays]
     with enable_grad():
         if isinstance(model, Module):
             with record_modules(model):
