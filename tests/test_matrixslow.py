@@ -456,3 +456,37 @@ def test_simple_trainer_evaluates_roc_auc_as_the_deepfm_example_does(capsys):
     assert f"Epoch [1] evaluation metrics ROC_AUC: {auc.value:.4f} " in capsys.readouterr().out
     np.testing.assert_allclose(roc.tpr, [np.mean(pos >= t) for t in roc.thresholds])
     np.testing.assert_allclose(roc.fpr, [np.mean(neg >= t) for t in roc.thresholds])
+
+
+def test_adaline_batch_example_dense_jacobians_are_the_perceptron_gradient_by_hand():
+    """MatrixSlow's ch03 adaline_batch: a mini-batch as a matrix, bias by ScalarMultiply, the mean by a 1 x n MatMul."""
+    batch_size = 4
+    g = gg.graph.Graph()
+    with g:
+        X = ms.core.Variable(dim=(batch_size, 3), init=False, trainable=False)
+        label = ms.core.Variable(dim=(batch_size, 1), init=False, trainable=False)
+        w = ms.core.Variable(dim=(3, 1), init=True, trainable=True)
+        b = ms.core.Variable(dim=(1, 1), init=True, trainable=True)
+        ones = ms.core.Variable(dim=(batch_size, 1), init=False, trainable=False)
+        output = ms.ops.Add(ms.ops.MatMul(X, w), ms.ops.ScalarMultiply(b, ones))
+        loss = ms.ops.loss.PerceptionLoss(ms.ops.Multiply(label, output))
+        B = ms.core.Variable(dim=(1, batch_size), init=False, trainable=False)
+        mean_loss = ms.ops.MatMul(B, loss)
+    ones.set_value(np.asmatrix(np.ones(batch_size)).T)
+    B.set_value(1 / batch_size * np.asmatrix(np.ones(batch_size)))
+    w.set_value(np.asmatrix([[0.5], [-1.0], [0.25]]))
+    b.set_value(np.asmatrix([[0.1]]))
+    features = np.array([[1.0, 2.0, 3.0], [2.0, 0.0, -1.0], [0.0, 1.0, 1.0], [3.0, 1.0, 0.0]])
+    labels = np.array([[1.0], [-1.0], [1.0], [1.0]])
+    X.set_value(np.asmatrix(features))
+    label.set_value(np.asmatrix(labels))
+    # margins label·(Xw + b): (-0.65)(1), (0.85)(-1), (-0.65)(1), (0.6)(1) -> samples 0, 1, 2 are misclassified
+    assert mean_loss.forward()[0, 0] == pytest.approx((0.65 + 0.85 + 0.65) / 4)
+    w.backward(mean_loss)
+    b.backward(mean_loss)
+    wrong = [0, 1, 2]
+    by_hand_w = -(labels[wrong] * features[wrong]).sum(axis=0) / 4  # d/dw of mean relu(-label·(x·w + b))
+    by_hand_b = -labels[wrong].sum() / 4
+    np.testing.assert_allclose(w.jacobi, by_hand_w.reshape(1, 3), rtol=1e-12)
+    np.testing.assert_allclose(b.jacobi, [[by_hand_b]], rtol=1e-12)
+    assert w.jacobi.T.reshape(w.shape()).shape == (3, 1)  # the example's update step
