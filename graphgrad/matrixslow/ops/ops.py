@@ -104,12 +104,14 @@ class Weld(Function):
     """y = x: the welding point passes its parent's value on.  dy/dx = I."""
 
     def forward(self, *xs):
+        """The parent's value, unchanged (an error while nothing is welded)."""
         if len(xs) != 1:
             raise RuntimeError("Welding: this welding point is not welded to a node yet; call weld(node) before "
                                "computing anything that depends on it")
         return xs[0]
 
     def backward(self, gy):
+        """The gradient, unchanged."""
         return gy
 
 
