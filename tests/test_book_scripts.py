@@ -80,3 +80,24 @@ def test_train_convnet_trains_saves_and_the_params_load(data_env, tmp_path):
     net = SimpleConvNet()
     net.load_params(str(tmp_path / "params.pkl"))
     assert set(gg.load(tmp_path / "params.pkl")) == {"W1", "b1", "W2", "b2", "W3", "b3"}
+
+
+def test_train_deepnet_trains_and_its_params_serve_the_books_half_float_check(data_env, tmp_path):
+    out = run("train_deepnet.py", "--epochs", "1", "--train-size", "200", "--test-size", "100", "--seed", "0",
+              "--params", "deep_convnet_params.pkl", env=data_env, cwd=tmp_path)
+    assert re.search(r"^=== epoch:1, train acc:[0-9.]+, test acc:[0-9.]+ ===$", out, re.M)
+    assert len(re.findall(r"^train loss:[0-9.]+$", out, re.M)) == 2  # 200 samples, batches of 100
+    assert out.rstrip().endswith("Saved Network Parameters!")
+    from graphgrad.book import DeepConvNet, load_mnist
+
+    # ch08/half_float_network.py's steps: load the trained parameters, round them to float16 in place
+    (_, _), (x_test, t_test) = load_mnist(flatten=False, root=data_env["GRAPHGRAD_DATA"], quiet=True)
+    x_test, t_test = x_test[:100], t_test[:100]
+    network = DeepConvNet()
+    network.load_params(str(tmp_path / "deep_convnet_params.pkl"))
+    full = network.accuracy(x_test, t_test)
+    assert full == float(re.search(r"^test acc:([0-9.]+)$", out, re.M).group(1))  # the run's own final number
+    x_test = x_test.astype(np.float16)
+    for param in network.params.values():
+        param[...] = param.astype(np.float16)
+    assert abs(network.accuracy(x_test, t_test) - full) <= 0.05  # rounding the weights moves few of the 100 answers

@@ -5,6 +5,8 @@ Run: python examples/book/train_deepnet.py [--epochs 20] [--train-size 60000] [-
 """
 import argparse
 
+import numpy as np
+
 from graphgrad.book import DeepConvNet
 from graphgrad.book.common.trainer import Trainer
 from graphgrad.book.dataset.mnist import load_mnist
@@ -14,7 +16,10 @@ parser.add_argument("--epochs", type=int, default=20)
 parser.add_argument("--train-size", type=int, default=60000)
 parser.add_argument("--test-size", type=int, default=10000)
 parser.add_argument("--params", default="deep_convnet_params.pkl", help="where to save the trained parameters")
+parser.add_argument("--seed", type=int, default=None, help="seed np.random (the book's script does not)")
 args = parser.parse_args()
+if args.seed is not None:
+    np.random.seed(args.seed)
 
 (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
 x_train, t_train = x_train[:args.train_size], t_train[:args.train_size]

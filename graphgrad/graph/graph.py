@@ -98,6 +98,10 @@ class Graph:
         for n in self.nodes:
             n._jacobi = None
 
+    def structure_changed(self) -> None:
+        """Forget the cached evaluation orders: call it after re-wiring a node's parents."""
+        self._orders.clear()
+
     def order(self, node: "Node") -> list:
         """`node` and everything it depends on, each after its parents (cached per structure)."""
         order = self._orders.get(id(node))

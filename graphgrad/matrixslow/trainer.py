@@ -2,6 +2,7 @@
 saving through graphgrad's safe graph format. The distributed trainers are not supported."""
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -89,25 +90,45 @@ class SimpleTrainer(Trainer):
 
 
 class Saver:
-    """Save and load a graph's structure and Variables in graphgrad's format (JSON + npz, no pickle) under root_dir."""
+    """Save and load a graph's structure and Variables under root_dir in graphgrad's graph format (one npz file with
+    a JSON part, no pickle), named weights_file_name: MatrixSlow's model JSON and weights npz in one file."""
 
     def __init__(self, root_dir: str = ""):
         """MatrixSlow's constructor arguments (see the class docstring)."""
         self.root_dir = root_dir
 
-    def save(self, graph=None, model_file_name: str = "model.json", weights_file_name: str = "weights.npz", **kargs):
-        """Write the graph into root_dir (graphgrad.graph.save; MatrixSlow's file names are not used)."""
-        G.save(default_graph if graph is None else graph, self.root_dir)
+    def save(self, graph=None, meta=None, service_signature=None, model_file_name: str = "model.json",
+             weights_file_name: str = "weights.npz") -> None:
+        """Write the graph to root_dir/weights_file_name (meta, service_signature and model_file_name are not kept)."""
+        G.save(default_graph if graph is None else graph, self._path(weights_file_name))
 
-    def load(self, to_graph=None, model_file_name: str = "model.json", weights_file_name: str = "weights.npz",
-             **kargs):
-        """Copy the saved Variables' values, by name, into to_graph (default: the default graph)."""
-        saved = G.load(self.root_dir)
+    def load(self, to_graph=None, model_file_name: str = "model.json", weights_file_name: str = "weights.npz"):
+        """Restore the saved graph into to_graph (default: the default graph), as MatrixSlow does: into a graph that
+        holds none of the saved nodes, they are rebuilt (find them with get_node_from_graph); into one holding all of
+        them (by name), the saved Variables' values are copied."""
+        saved = G.load(self._path(weights_file_name))
         target = default_graph if to_graph is None else to_graph
-        mine = {n.name: n for n in target.nodes if isinstance(n, G.Variable) and not isinstance(n, G.Constant)}
+        names = [n.name for n in saved.nodes]
+        mine = {n.name: n for n in target.nodes}
+        present = [name for name in names if name in mine]
+        if not present:
+            for node in saved.nodes:
+                node.graph = target
+                node.name = target.add_node(node, node.name)
+                if not isinstance(node, G.Constant):
+                    node.matrix_api = True  # MatrixSlow's values are matrices
+            return
+        if len(present) != len(names):
+            missing = sorted(set(names) - set(present))
+            raise ValueError(f"Saver.load: the graph holds {len(present)} of the {len(names)} saved nodes (missing: "
+                             f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); load into the graph "
+                             f"the model was built in, or into an empty one")
         for node in saved.nodes:
-            if node.name in mine and isinstance(node, G.Variable) and node.value is not None:
+            if isinstance(node, G.Variable) and not isinstance(node, G.Constant) and node.value is not None:
                 mine[node.name].set_value(np.asarray(node.value))
+
+    def _path(self, file_name: str) -> str:
+        return os.path.join(self.root_dir, file_name if file_name.endswith(".npz") else file_name + ".npz")
 
 
 def _unsupported(name: str):

@@ -2,14 +2,15 @@
 
 Names and semantics are MatrixSlow's: `ReLU` is its leaky ReLU (slope 0.1 below zero), `SoftMax`
 normalises a column, `Concat` flattens its inputs row by row into one column, `Convolve` is a
-same-size 2-D correlation of one matrix with one kernel, `MaxPooling` pools one matrix.
+same-size 2-D correlation of one matrix with one kernel, `MaxPooling` pools one matrix, `Welding` is
+re-wired to a new parent by `weld(node)`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-import graphgrad as _gg
 from ... import graph as G
+from ...autograd.function import Function
 
 __all__ = ["Add", "MatMul", "Multiply", "ScalarMultiply", "Logistic", "ReLU", "SoftMax", "Reshape", "Concat", "Step",
            "Convolve", "MaxPooling", "Welding"]
@@ -74,35 +75,64 @@ def Step(x, **kargs):
     return G.step(x, name=kargs.get("name"))
 
 
-def _need(op: str):
-    if not hasattr(_gg, op):
-        raise NotImplementedError(
-            f"graphgrad.{op} is not in this graphgrad yet (the convolution ops are being added); "
-            f"MatrixSlow's {'Convolve' if op == 'conv2d' else 'MaxPooling'} maps onto it"
-        )
-    return getattr(G, op)
+def _as_image(x):
+    """A matrix node as a one-image, one-channel batch (1, 1, h, w), whatever its size turns out to be."""
+    return G.expand_dims(G.expand_dims(x, 0), 0)
 
 
 def Convolve(x, kernel, **kargs):
-    """2-D correlation of matrix x with a kernel (odd sizes), zero-padded to keep x's shape: graphgrad.conv2d."""
-    conv2d = _need("conv2d")
+    """2-D correlation of matrix x with a kernel of odd sizes, zero-padded to keep x's shape: graphgrad.conv2d."""
     kh, kw = kernel.shape
-    h, w = x.shape
-    out = conv2d(G.reshape(x, (1, 1, h, w)), G.reshape(kernel, (1, 1, kh, kw)), None, 1, (kh // 2, kw // 2))
-    return G.reshape(out, (h, w), name=kargs.get("name"))
+    if kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f"Convolve: kernel {kernel.name!r} is {kh} x {kw}; MatrixSlow's same-size convolution "
+                         f"needs odd kernel sizes")
+    out = G.conv2d(_as_image(x), _as_image(kernel), None, 1, (kh // 2, kw // 2))
+    return G.squeeze(out, (0, 1), name=kargs.get("name"))
 
 
 def MaxPooling(x, **kargs):
-    """The maximum of each size=(h, w) window, moved by stride=(sh, sw), padded by half a window: graphgrad.max_pool2d."""
-    max_pool2d = _need("max_pool2d")
-    size, stride = tuple(kargs["size"]), tuple(kargs["stride"])
-    h, w = x.shape
-    out = max_pool2d(G.reshape(x, (1, 1, h, w)), size, stride, (size[0] // 2, size[1] // 2))
-    oh, ow = (h + 2 * (size[0] // 2) - size[0]) // stride[0] + 1, (w + 2 * (size[1] // 2) - size[1]) // stride[1] + 1
-    return G.reshape(out, (oh, ow), name=kargs.get("name"))
+    """The maximum of each window around every stride=(sh, sw)-th element (the window spans size//2 on each
+    side, cut at the edges; an h x w map gives ceil(h/sh) x ceil(w/sw)): graphgrad.max_pool2d."""
+    if "size" not in kargs or "stride" not in kargs:
+        raise TypeError("MaxPooling: give the window and the step as MaxPooling(node, size=(h, w), stride=(sh, sw))")
+    half = tuple(k // 2 for k in kargs["size"])
+    out = G.max_pool2d(_as_image(x), tuple(2 * k + 1 for k in half), tuple(kargs["stride"]), half)
+    return G.squeeze(out, (0, 1), name=kargs.get("name"))
 
 
-def Welding(*parents, **kargs):
-    """Not supported: MatrixSlow's RNN examples re-wire a node's parent after construction (`weld`)."""
-    raise NotImplementedError("Welding: graphgrad's graphs are fixed once built; MatrixSlow's RNN welding is not "
-                              "supported (unroll the sequence with shared Variables instead)")
+class Weld(Function):
+    """y = x: the welding point passes its parent's value on.  dy/dx = I."""
+
+    def forward(self, *xs):
+        """The parent's value, unchanged (an error while nothing is welded)."""
+        if len(xs) != 1:
+            raise RuntimeError("Welding: this welding point is not welded to a node yet; call weld(node) before "
+                               "computing anything that depends on it")
+        return xs[0]
+
+    def backward(self, gy):
+        """The gradient, unchanged."""
+        return gy
+
+
+class Welding(G.Operation):
+    """A node whose parent is chosen later: `weld(node)` makes node's value its value (MatrixSlow's RNN examples
+    weld the last step of a variable-length sequence to the layers after it)."""
+
+    def __init__(self, **kargs):
+        """MatrixSlow's constructor: no parent yet (name= and graph= as for every node)."""
+        super().__init__(Weld(), name=kargs.get("name"), graph=kargs.get("graph"))
+        self.matrix_api = True  # a matrix, as every MatrixSlow value: the nodes built on it before weld() are too
+
+    def weld(self, node: G.Node) -> None:
+        """Make `node` this point's only parent: every value computed from the old one is forgotten."""
+        if not isinstance(node, G.Node) or node.graph is not self.graph:
+            raise ValueError(f"Welding.weld: {getattr(node, 'name', node)!r} is not a node of {self.name!r}'s graph")
+        if any(n is self for n in self.graph.order(node)):
+            raise ValueError(f"Welding.weld: {node.name!r} is computed from {self.name!r}; welding it would make a cycle")
+        for parent in self.parents:
+            parent.children.remove(self)
+        self.parents = (node,)
+        node.children.append(self)
+        self.graph.structure_changed()
+        self.reset_value()
