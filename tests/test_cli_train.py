@@ -12,26 +12,7 @@ import numpy as np
 import pytest
 
 from graphgrad.cli import main
-from graphgrad.datasets import write_idx
-from graphgrad.datasets.mnist import IDX_NAMES
 from graphgrad.train import load_checkpoint
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """200 training and 50 test images whose class is written into their brightest row."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("GRAPHGRAD_DATA", raising=False)
-    rng = np.random.default_rng(0)
-    d = tmp_path / "mnist"
-    d.mkdir()
-    for split, n in (("train", 200), ("test", 50)):
-        t = rng.integers(0, 10, n).astype(np.uint8)
-        x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        x[np.arange(n), t * 2 + 4] = 255
-        write_idx(d / (IDX_NAMES[split][0] + ".gz"), x)
-        write_idx(d / (IDX_NAMES[split][1] + ".gz"), t)
-    return d
 
 
 def train(data_dir, out, *extra):

@@ -17,8 +17,6 @@ import numpy as np
 import pytest
 
 from graphgrad.data import DataLoader, TensorDataset
-from graphgrad.datasets import write_idx
-from graphgrad.datasets.mnist import IDX_NAMES
 from graphgrad.distributed import DistributedSampler, ShardedDataset
 from graphgrad.train import load_checkpoint
 
@@ -225,23 +223,6 @@ def test_kill_9_of_one_rank_ends_the_job_without_orphans(tmp_path):
 
 # ---- graphgrad train --distributed: checkpoint on 2 processes, resume on 1 and on 3 ----------------
 
-@pytest.fixture
-def mnist_dir(tmp_path, monkeypatch):
-    """200 training and 50 test images whose class is written into their brightest row."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("GRAPHGRAD_DATA", raising=False)
-    rng = np.random.default_rng(0)
-    d = tmp_path / "mnist"
-    d.mkdir()
-    for split, n in (("train", 200), ("test", 50)):
-        t = rng.integers(0, 10, n).astype(np.uint8)
-        x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        x[np.arange(n), t * 2 + 4] = 255
-        write_idx(d / (IDX_NAMES[split][0] + ".gz"), x)
-        write_idx(d / (IDX_NAMES[split][1] + ".gz"), t)
-    return d
-
-
 CLI = ["-c", "import sys; from graphgrad.cli import main; sys.exit(main(sys.argv[1:]))"]  # `graphgrad ...`
 
 
@@ -252,11 +233,11 @@ def _train_args(data: Path, out: Path, epochs: int, *extra: str) -> list[str]:
 
 
 @needs_mpi
-def test_train_checkpointed_on_two_processes_resumes_on_one_and_on_three(mnist_dir, tmp_path):
+def test_train_checkpointed_on_two_processes_resumes_on_one_and_on_three(data_dir, tmp_path):
     whole, two = tmp_path / "whole", tmp_path / "two"
-    done = run([sys.executable, *_train_args(mnist_dir, whole, 3)])
+    done = run([sys.executable, *_train_args(data_dir, whole, 3)])
     assert done.returncode == 0, done.stderr
-    done = run(mpirun(2, *_train_args(mnist_dir, two, 1, "--distributed")))
+    done = run(mpirun(2, *_train_args(data_dir, two, 1, "--distributed")))
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("test accuracy") == 1  # rank 0 alone reports
     reference = load_checkpoint(whole)
@@ -266,9 +247,9 @@ def test_train_checkpointed_on_two_processes_resumes_on_one_and_on_three(mnist_d
     one, three = tmp_path / "one", tmp_path / "three"
     shutil.copytree(two, one)
     shutil.copytree(two, three)
-    done = run([sys.executable, *_train_args(mnist_dir, one, 3, "--resume")])  # a plain run reads it too
+    done = run([sys.executable, *_train_args(data_dir, one, 3, "--resume")])  # a plain run reads it too
     assert done.returncode == 0, done.stderr
-    done = run(mpirun(3, *_train_args(mnist_dir, three, 3, "--resume", "--distributed")))  # shares 7+7+6
+    done = run(mpirun(3, *_train_args(data_dir, three, 3, "--resume", "--distributed")))  # shares 7+7+6
     assert done.returncode == 0, done.stderr
     want = reference["model"]
     for out in (one, three):
@@ -291,10 +272,10 @@ def test_fit_distributed_needs_a_distributed_data_parallel_model():
 
 
 @needs_mpi
-def test_train_usage_error_on_one_rank_ends_every_rank(mnist_dir, tmp_path):
+def test_train_usage_error_on_one_rank_ends_every_rank(data_dir, tmp_path):
     # rank 1 reads a data directory that does not exist: it alone fails, and must not leave rank 0 waiting
     script = ("import sys; from graphgrad.distributed import rank; from graphgrad.cli import main; "
-              f"sys.argv[1:] = {_train_args(mnist_dir, tmp_path / 'out', 1, '--distributed')[2:]!r}; "
+              f"sys.argv[1:] = {_train_args(data_dir, tmp_path / 'out', 1, '--distributed')[2:]!r}; "
               f"sys.argv[sys.argv.index('--data') + 1] += '-missing' * rank(); sys.exit(main(sys.argv[1:]))")
     started = time.monotonic()
     done = run(mpirun(2, "-c", script), timeout=30)

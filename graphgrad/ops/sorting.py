@@ -125,9 +125,11 @@ class MaxDim(Function):
     arg, reduce, pairwise = ArgMax, "amax", "maximum"
 
     @classmethod
-    def _compute(cls, x, dim, keepdim):
+    def _compute(cls, x, dim, keepdim, axis=None):
         from . import FUNCTIONS
 
+        if axis is not None:  # NumPy's spelling: the values only
+            dim = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
         if dim is None:
             return FUNCTIONS[cls.reduce](x, None, keepdim)
         if hasattr(dim, "creator") or isinstance(dim, (np.ndarray, float)):
@@ -148,9 +150,7 @@ class MaxDim(Function):
     def function(x, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool = False):
         """The maximum; with an int `dim`, the named tuple (values, indices) of the maxima along it.
         NumPy's spelling `axis=` (with `keepdims=`) gives the values only, as NumPy's max."""
-        if axis is not None:
-            return MaxDim._compute(x, tuple(axis) if isinstance(axis, (tuple, list)) else (axis,), keepdims or keepdim)
-        return MaxDim._compute(x, dim, keepdim or keepdims)
+        return MaxDim._compute(x, dim, keepdim or keepdims, axis)
 
 
 class MinDim(MaxDim):
@@ -163,9 +163,7 @@ class MinDim(MaxDim):
     def function(x, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool = False):
         """The minimum; with an int `dim`, the named tuple (values, indices) of the minima along it.
         NumPy's spelling `axis=` (with `keepdims=`) gives the values only, as NumPy's min."""
-        if axis is not None:
-            return MinDim._compute(x, tuple(axis) if isinstance(axis, (tuple, list)) else (axis,), keepdims or keepdim)
-        return MinDim._compute(x, dim, keepdim or keepdims)
+        return MinDim._compute(x, dim, keepdim or keepdims, axis)
 
 
 # ---- cumulative ops ---------------------------------------------------------------------------
