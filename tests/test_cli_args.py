@@ -15,7 +15,6 @@ from graphgrad.datasets import write_idx
 from graphgrad.datasets.mnist import IDX_NAMES
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_cli_train import data_dir  # noqa: E402,F401  (the 200 + 50 image fake MNIST)
 
 
 def run(argv) -> tuple[int, str, str]:

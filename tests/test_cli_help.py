@@ -12,7 +12,6 @@ from graphgrad.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_cli_args import run  # noqa: E402
-from test_cli_train import data_dir  # noqa: E402,F401
 
 
 def test_version_and_python_dash_m():
