@@ -1,4 +1,7 @@
 """graphgrad: computational graphs and reverse-mode automatic differentiation on NumPy."""
+from .backend.allocator import keep_freed_memory as _keep_freed_memory
+
+_keep_freed_memory()  # before the first large array: see backend/allocator.py
 from . import autograd
 from .autograd import Function, Tensor, tensor
 from .ops import FUNCTIONS as _FUNCTIONS

@@ -95,6 +95,48 @@ def test_max_pool_nan_propagates_and_ties_pick_the_first():
     np.testing.assert_array_equal(i.data, it.numpy())
 
 
+@st.composite
+def tiled_pools(draw):
+    """2x2 windows at stride 2 over even sizes (max pooling's paired fast path), values full of ties."""
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), 2 * draw(st.integers(1, 4)), 2 * draw(st.integers(1, 4)))
+    values = draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, -1.0, 0.5]), min_size=int(np.prod(shape)),
+                           max_size=int(np.prod(shape))))
+    return np.array(values).reshape(shape), draw(st.sampled_from(["nchw", "channel-major", "strided"]))
+
+
+def _laid_out(x, layout):
+    if layout == "channel-major":  # how convolutions hand on their outputs
+        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    if layout == "strided":  # neither memory order: the window scan's path
+        return np.repeat(x, 2, axis=3)[..., ::2]
+    return x
+
+
+@FEW
+@given(case=tiled_pools(), return_indices=st.booleans())
+def test_tiled_max_pool_picks_the_first_of_ties_in_every_layout(case, return_indices):
+    x, layout = case
+    compare_with_torch(lambda t, **k: gg.max_pool2d(t, 2, **k),
+                       lambda t, **k: F.max_pool2d(t.contiguous(), 2, **k), [_laid_out(x, layout)],
+                       return_indices=return_indices)
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channel-major"])
+def test_tiled_max_pool_nan_and_infinite_gradients(layout):
+    x = _laid_out(np.arange(2 * 3 * 4 * 4, dtype=np.float64).reshape(2, 3, 4, 4) % 5, layout)
+    x[1, 2, 3, 0] = np.nan
+    y, i = gg.max_pool2d(gg.tensor(x), 2, return_indices=True)
+    yt, it = F.max_pool2d(torch.tensor(np.ascontiguousarray(x)), 2, return_indices=True)
+    np.testing.assert_array_equal(y.data, yt.numpy())
+    np.testing.assert_array_equal(i.data, it.numpy())
+    seed = np.ones((2, 3, 2, 2))
+    seed[0, 1, 1, 0] = np.inf  # an infinite gradient goes to its winner only, zeros elsewhere (not inf·0 = NaN)
+    xs, xt = gg.tensor(np.nan_to_num(x), requires_grad=True), torch.tensor(np.nan_to_num(x), requires_grad=True)
+    gg.max_pool2d(xs, 2).backward(gg.tensor(seed))
+    F.max_pool2d(xt, 2).backward(torch.tensor(seed))
+    np.testing.assert_array_equal(xs.grad.data, xt.grad.numpy())
+
+
 def test_pooling_gradients_match_central_differences():
     x = gg.tensor(_distinct((2, 2, 5, 6)), requires_grad=True)
     assert gg.gradcheck(lambda x: gg.max_pool2d(x, (2, 3), stride=1, padding=1, dilation=(2, 1), ceil_mode=True), [x])
