@@ -58,11 +58,22 @@ class Function:
             hook(cls)
 
     def forward(self, *xs):
-        """Compute the output array(s) from input arrays, saving what backward needs."""
+        """Compute the output array (or a tuple of arrays) from the input arrays `xs`.
+
+        Computes with `self.xp`, the inputs' array namespace, and keeps what backward needs with
+        `save_for_backward`. What an op computes is stated in its class's docstring.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def backward(self, *gys):
-        """Return the gradient for each input (a tuple, or one value for one input)."""
+        """The gradient of the final result w.r.t. each input, from `gys`, its gradient w.r.t. each output.
+
+        Each is the op's local derivative (stated in its class's docstring) applied to the upstream
+        gradient. Returns a tuple, one entry per input (None where `needs_input_grad` says it is
+        not wanted; a gradient of a broadcast input's shape is summed back to it), or one value for
+        an op of one input. Under create_graph `gys` and the saved values are Tensors and `self.xp`
+        is graphgrad's own ops, so the gradient is recorded and can be differentiated again.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
 
     def save_for_backward(self, *values) -> None:

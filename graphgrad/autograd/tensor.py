@@ -30,6 +30,10 @@ class Tensor:
     retains_grad = False
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
+        """A tensor on `data` (a NumPy array is kept, not copied; anything else goes through as_array).
+
+        `requires_grad=True` makes it a leaf that collects gradients (floating data only); `name` labels it.
+        """
         self.data = data if isinstance(data, np.ndarray) else as_array(data)
         if requires_grad:
             self.requires_grad_(True)
@@ -202,12 +206,29 @@ class Tensor:
         """This tensor cast to `other`'s dtype."""
         return self.to(other.dtype)
 
-    def float(self): return self.to(np.float32)  # noqa: E704
-    def double(self): return self.to(np.float64)  # noqa: E704
-    def half(self): return self.to(np.float16)  # noqa: E704
-    def long(self): return self.to(np.int64)  # noqa: E704
-    def int(self): return self.to(np.int32)  # noqa: E704
-    def bool(self): return self.to(np.bool_)  # noqa: E704
+    def float(self):
+        """This tensor as float32 (`self.to(np.float32)`: itself if it is float32 already)."""
+        return self.to(np.float32)
+
+    def double(self):
+        """This tensor as float64 (`self.to(np.float64)`: itself if it is float64 already)."""
+        return self.to(np.float64)
+
+    def half(self):
+        """This tensor as float16 (`self.to(np.float16)`: itself if it is float16 already)."""
+        return self.to(np.float16)
+
+    def long(self):
+        """This tensor as int64 (`self.to(np.int64)`: itself if it is int64 already)."""
+        return self.to(np.int64)
+
+    def int(self):
+        """This tensor as int32 (`self.to(np.int32)`: itself if it is int32 already)."""
+        return self.to(np.int32)
+
+    def bool(self):
+        """This tensor as bool (`self.to(np.bool_)`: itself if it is bool already)."""
+        return self.to(np.bool_)
 
     def __iter__(self):
         if self.data.ndim == 0:

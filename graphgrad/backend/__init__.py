@@ -58,6 +58,7 @@ def accumulator(x):
 
 
 def is_numpy(x) -> bool:
+    """Whether `x` is computed with NumPy (its namespace is graphgrad's NumPy one)."""
     return namespace(x) is numpy_ops
 
 

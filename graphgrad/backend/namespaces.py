@@ -70,42 +70,52 @@ class NumpyOps:
 
     @staticmethod
     def sum(x, axis=None, keepdims=False, dtype=None):
+        """x summed over `axis` (None: all), `keepdims` and the accumulator `dtype` as NumPy's."""
         return x.sum(axis=axis, keepdims=keepdims, dtype=dtype)
 
     @staticmethod
     def max(x, axis=None, keepdims=False):
+        """The maximum over `axis` (None: all), `keepdims` as NumPy's."""
         return x.max(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def min(x, axis=None, keepdims=False):
+        """The minimum over `axis` (None: all), `keepdims` as NumPy's."""
         return x.min(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def reshape(x, shape):
+        """x in `shape` (a view where NumPy can make one)."""
         return x.reshape(shape)
 
     @staticmethod
     def permute_dims(x, axes):
+        """x with its axes in the order `axes` (a view)."""
         return x.transpose(axes)
 
     @staticmethod
     def astype(x, dtype, copy=True):
+        """x cast to `dtype`; `copy=False` returns x itself when it has that dtype."""
         return x.astype(dtype, copy=copy)
 
     @staticmethod
     def dtype(name):
+        """The NumPy dtype named `name` (a string, type or dtype)."""
         return np.dtype(name)
 
     @staticmethod
     def zeros(shape, dtype=None, like=None):
+        """A new array of zeros (`like` is accepted for the namespaces' common signature; NumPy ignores it)."""
         return np.zeros(shape, dtype=dtype)
 
     @staticmethod
     def ones(shape, dtype=None, like=None):
+        """A new array of ones (`like` is accepted for the namespaces' common signature; NumPy ignores it)."""
         return np.ones(shape, dtype=dtype)
 
     @staticmethod
     def full(shape, value, dtype=None, like=None):
+        """A new array filled with `value` (`like` is accepted for the namespaces' common signature; NumPy ignores it)."""
         return np.full(shape, value, dtype=dtype)
 
     @staticmethod
@@ -204,6 +214,7 @@ class NumpyOps:
 
     @staticmethod
     def device(x):
+        """'cpu': NumPy arrays live in host memory."""
         return "cpu"
 
     @staticmethod
@@ -285,6 +296,7 @@ class GenericOps:
     differentiable = False
 
     def __init__(self, base):
+        """Wrap the Array-API namespace `base`; `name` is its module name."""
         self.base = base
         self.name = getattr(base, "__name__", str(base))
 
@@ -292,43 +304,55 @@ class GenericOps:
         return getattr(self.base, name)
 
     def dtype(self, name):
+        """The library's dtype for `name` given as a string or a NumPy dtype; anything else (a library dtype) is returned as is."""
         return name if not isinstance(name, str) and not isinstance(name, np.dtype) else getattr(self.base, np.dtype(name).name)
 
     def device(self, x):
+        """The device `x` lives on (array-api-compat's `device(x)`)."""
         import array_api_compat
 
         return array_api_compat.device(x)
 
     def concat(self, xs, axis=0):
+        """The arrays `xs` joined along the existing `axis`."""
         return self.base.concat(list(xs), axis=axis)
 
     def stack(self, xs, axis=0):
+        """The arrays `xs` joined along a new `axis`."""
         return self.base.stack(list(xs), axis=axis)
 
     def squeeze(self, x, axis=None):
+        """x without the size-1 axes `axis` (every size-1 axis when None, as NumPy's)."""
         if axis is None:
             axis = tuple(i for i, n in enumerate(x.shape) if n == 1)
         return self.base.squeeze(x, axis=axis)
 
     def where(self, cond, x, y):
+        """x where `cond` holds, else y (elementwise, broadcast)."""
         return self.base.where(cond, x, y)
 
     def zeros(self, shape, dtype=None, like=None):
+        """A new array of zeros, on `like`'s device when given."""
         return self.base.zeros(shape, dtype=dtype, device=None if like is None else self.device(like))
 
     def ones(self, shape, dtype=None, like=None):
+        """A new array of ones, on `like`'s device when given."""
         return self.base.ones(shape, dtype=dtype, device=None if like is None else self.device(like))
 
     def full(self, shape, value, dtype=None, like=None):
+        """A new array filled with `value`, on `like`'s device when given."""
         return self.base.full(shape, value, dtype=dtype, device=None if like is None else self.device(like))
 
     def arange(self, *args, like=None, **kw):
+        """The library's arange(start, stop, step), on `like`'s device when given."""
         return self.base.arange(*args, device=None if like is None else self.device(like), **kw)
 
     def broadcast_to(self, g, shape):
+        """g broadcast to `shape`."""
         return self.base.broadcast_to(g, tuple(shape))
 
     def sum_to(self, g, shape):
+        """Sum a broadcast gradient back to `shape`."""
         if tuple(g.shape) == tuple(shape):
             return g
         return self.base.reshape(self.base.sum(g, axis=_reduce_axes(g.shape, shape), keepdims=True), tuple(shape))
@@ -379,6 +403,7 @@ class GenericOps:
         return hits @ values
 
     def pick(self, x, t):
+        """x[n, t[n]] for every row n of a 2-D x."""
         return self.base.take_along_axis(x, t[:, None], axis=1)[:, 0]
 
     def windows(self, x, axes, size, stride, dilation):
@@ -396,21 +421,27 @@ class GenericOps:
         return xp.reshape(xp.stack(slabs, axis=-1), tuple(slabs[0].shape) + tuple(size))
 
     def argsort(self, x, axis=-1, descending=False, stable=True):
+        """The indices that sort x along `axis` (`descending`, `stable` as the Array API's argsort)."""
         return self.base.argsort(x, axis=axis, descending=descending, stable=stable)
 
     def cumsum(self, x, axis=None):
+        """The cumulative sum along `axis` (the Array API's cumulative_sum)."""
         return self.base.cumulative_sum(x, axis=axis)
 
     def cumprod(self, x, axis=None):
+        """The cumulative product along `axis` (the Array API's cumulative_prod)."""
         return self.base.cumulative_prod(x, axis=axis)
 
     def flip(self, x, axis=None):
+        """x reversed along `axis` (all axes when None)."""
         return self.base.flip(x, axis=axis)
 
     def roll(self, x, shift, axis=None):
+        """x shifted cyclically by `shift` along `axis` (flattened when None)."""
         return self.base.roll(x, shift=shift, axis=axis)
 
     def exp2(self, x):
+        """2ˣ, as pow(2, x) in x's dtype and on its device (the Array API has no exp2)."""
         return self.base.pow(self.base.asarray(2.0, dtype=x.dtype, device=self.device(x)), x)
 
     def fmod(self, x, y):
@@ -419,16 +450,19 @@ class GenericOps:
         return self.base.where((r != 0) & ((r < 0) != (x < 0)), r - y, r)
 
     def isclose(self, a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|a - b| <= atol + rtol·|b| elementwise (equal values always; NaNs equal when `equal_nan`), as NumPy's isclose."""
         xp = self.base
         close = (a == b) | (xp.abs(a - b) <= atol + rtol * xp.abs(b))
         return close | (xp.isnan(a) & xp.isnan(b)) if equal_nan else close
 
     def einsum(self, *args, **kwargs):
+        """The library's einsum; a TypeError if it has none (the Array API standard does not define it)."""
         if not hasattr(self.base, "einsum"):
             raise TypeError(f"einsum: {self.name} has no einsum (the Array API standard does not define it)")
         return self.base.einsum(*args, **kwargs)
 
     def row_reducible(self, x):
+        """x itself (NumPy's namespace may return a copy that reduces faster; other libraries need none)."""
         return x
 
     def erf(self, x):
@@ -440,6 +474,7 @@ class GenericOps:
         return self.base.asarray(_erf(numpy, to_numpy(x)), device=self.device(x))
 
     def shared_ones(self, like):
+        """Ones like `like` (a fresh array: only NumPy's namespace caches them)."""
         return self.base.ones_like(like)
 
     def __repr__(self) -> str:

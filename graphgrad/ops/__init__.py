@@ -75,51 +75,63 @@ class tensor_ops:
 
     @staticmethod
     def sum(x, axis=None, keepdims=False, dtype=None):
+        """graphgrad.sum(x, axis, keepdims), differentiable (`dtype` is accepted for the namespaces' common signature and ignored)."""
         return FUNCTIONS["sum"](x, axis, keepdims)
 
     @staticmethod
     def max(x, axis=None, keepdims=False):
+        """graphgrad.amax(x, axis, keepdims): the maximum over `axis`, differentiable."""
         return FUNCTIONS["amax"](x, axis, keepdims)
 
     @staticmethod
     def min(x, axis=None, keepdims=False):
+        """graphgrad.amin(x, axis, keepdims): the minimum over `axis`, differentiable."""
         return FUNCTIONS["amin"](x, axis, keepdims)
 
     @staticmethod
     def reshape(x, shape):
+        """x in `shape`, differentiable."""
         return FUNCTIONS["reshape"](x, tuple(shape))
 
     @staticmethod
     def permute_dims(x, axes):
+        """x with its axes in the order `axes`, differentiable."""
         return FUNCTIONS["permute"](x, tuple(axes))
 
     @staticmethod
     def broadcast_to(x, shape):
+        """x broadcast to `shape`, differentiable (backward sums the repeats)."""
         return FUNCTIONS["broadcast_to"](x, tuple(shape))
 
     @staticmethod
     def expand_dims(x, axis):
+        """x with a new axis of size 1 at `axis`, differentiable."""
         return FUNCTIONS["expand_dims"](x, axis)
 
     @staticmethod
     def squeeze(x, axis=None):
+        """x without its size-1 axes (`axis` only, when given), differentiable."""
         return FUNCTIONS["squeeze"](x, axis)
 
     @staticmethod
     def concat(xs, axis=0):
+        """The tensors `xs` joined along the existing `axis`, differentiable."""
         return FUNCTIONS["concatenate"](list(xs), axis)
 
     @staticmethod
     def stack(xs, axis=0):
+        """The tensors `xs` joined along a new `axis`, differentiable."""
         return FUNCTIONS["stack"](list(xs), axis)
 
     @staticmethod
     def astype(x, dtype, copy=True):
+        """x cast to `dtype`: recorded when x requires grad, else a constant tensor (`copy` is accepted and ignored)."""
         return FUNCTIONS["astype"](x, dtype) if getattr(x, "requires_grad", False) else _constant(
             namespace(x.data).astype(x.data, namespace(x.data).dtype(dtype)))
 
     @staticmethod
     def sum_to(x, shape):
+        """Sum a broadcast gradient back to `shape`, differentiable (x itself when it has that shape)."""
         shape = tuple(shape)
         if tuple(x.shape) == shape:
             return x
@@ -129,55 +141,67 @@ class tensor_ops:
 
     @staticmethod
     def scatter_add(shape, index, values):
+        """zeros(shape) with `values` added at `index` (ScatterAdd: GetItem's adjoint), differentiable in values."""
         return ScatterAdd(tuple(shape), index)(values)
 
     @staticmethod
     def getitem(x, index):
+        """x[index], differentiable."""
         return FUNCTIONS["getitem"](x, index)
 
     @staticmethod
     def scatter_add_along(shape, dim, index, values):
+        """zeros(shape) with `values` added at `index` along `dim` (gather's adjoint), differentiable in values."""
         from .indexing import ScatterAddAlong
 
         return ScatterAddAlong(tuple(shape), dim)(index, values)
 
     @staticmethod
     def pick(x, t):
+        """x[n, t[n]] for every row n of a 2-D x, differentiable in x (t: labels, a tensor or an array)."""
         labels = t.data if hasattr(t, "creator") else t
         return FUNCTIONS["getitem"](x, (np.arange(len(labels)), labels))
 
     @staticmethod
     def row_reducible(x):
+        """x itself (the column-major copy NumPy's namespace may make is not needed here)."""
         return x
 
     # Constants: functions of values that carry no gradient.
     @staticmethod
     def sign(x):
+        """sign(x) as a constant tensor (no gradient)."""
         return _constant(namespace(x.data).sign(x.data))
 
     @staticmethod
     def zeros_like(x):
+        """Zeros of x's shape, dtype and device, as a constant tensor."""
         return _constant(namespace(x.data).zeros_like(x.data))
 
     @staticmethod
     def ones_like(x):
+        """Ones of x's shape, dtype and device, as a constant tensor."""
         return _constant(namespace(x.data).ones_like(x.data))
 
     @staticmethod
     def isfinite(x):
+        """True where x is neither NaN nor ±inf, as a constant tensor."""
         return _constant(namespace(x.data).isfinite(x.data))
 
     @staticmethod
     def arange(*args, like=None, **kw):
+        """arange(*args) as a constant tensor, in `like`'s library and on its device when given (NumPy otherwise)."""
         data = like.data if hasattr(like, "creator") else like
         return _constant(namespace(data).arange(*args, like=data, **kw) if data is not None else np.arange(*args, **kw))
 
     @staticmethod
     def dtype(name):
+        """The NumPy dtype named `name`."""
         return np.dtype(name)
 
     @staticmethod
     def device(x):
+        """The device x's data lives on (x a Tensor or an array)."""
         data = x.data if hasattr(x, "creator") else x
         return namespace(data).device(data)
 

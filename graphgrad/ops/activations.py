@@ -67,6 +67,7 @@ class Softmax(Function):
     name, method, symbol = "softmax", True, "softmax"
 
     def __init__(self, axis: int = -1):
+        """Softmax along `axis`."""
         self.axis = axis
 
     def forward(self, x):
@@ -88,6 +89,7 @@ class LogSoftmax(Function):
     name, method, symbol = "log_softmax", True, "log_softmax"
 
     def __init__(self, axis: int = -1):
+        """Log-softmax along `axis`."""
         self.axis = axis
 
     def forward(self, x):
@@ -103,11 +105,12 @@ class LogSoftmax(Function):
 
 
 class LogSumExp(Function):
-    """y = log Σ eˣ over axis.  dy/dx = softmax(x)."""
+    """y = log Σ eˣ over `dim` (alias `axis`: an int, a tuple, or None for all), reduced dims kept as size 1 if `keepdim`.  dy/dx = softmax(x)."""
 
     name, method, symbol = "logsumexp", True, "logsumexp"
 
     def __init__(self, axis=None, keepdims: bool = False):
+        """Log-sum-exp over `axis` (None: all), reduced axes kept as size 1 if `keepdims`."""
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
@@ -169,6 +172,7 @@ class GELU(Function):
     name, method, symbol, elementwise = "gelu", True, "GELU", True
 
     def __init__(self, approximate: str = "none"):
+        """GELU, exact (`approximate='none'`) or its tanh approximation (`'tanh'`)."""
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
@@ -215,6 +219,7 @@ class ELU(Function):
     scale = 1.0  # SELU multiplies the whole function by its fixed scale
 
     def __init__(self, alpha: float = 1.0):
+        """ELU with slope scale `alpha` for x <= 0."""
         self.alpha = alpha
 
     def forward(self, x):
@@ -240,6 +245,7 @@ class SELU(ELU):
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
     def __init__(self):
+        """SELU: no configuration (α and λ are the class's constants)."""
         pass  # α and λ are fixed: the class attributes
 
 
@@ -249,6 +255,7 @@ class Softplus(Function):
     name, method, symbol, elementwise = "softplus", True, "Softplus", True
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        """Softplus with sharpness `beta`, linear where βx > `threshold`."""
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
@@ -270,6 +277,7 @@ class Hardtanh(Function):
     name, method, symbol, elementwise = "hardtanh", True, "Hardtanh", True
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+        """Hardtanh clipping to [min_val, max_val] (min_val < max_val)."""
         if not min_val < max_val:
             raise ValueError(f"hardtanh: min_val ({min_val}) must be less than max_val ({max_val})")
         self.min_val, self.max_val = min_val, max_val
@@ -291,6 +299,7 @@ class ReLU6(Hardtanh):
     min_val, max_val = 0.0, 6.0
 
     def __init__(self):
+        """ReLU6: no configuration (the bounds 0 and 6 are the class's constants)."""
         pass  # the bounds are fixed: the class attributes
 
 

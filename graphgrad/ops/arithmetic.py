@@ -118,6 +118,7 @@ class PowScalar(Function):
     elementwise = True
 
     def __init__(self, c: float):
+        """x**c for the constant exponent `c`."""
         self.c = c
 
     def forward(self, x):
@@ -312,6 +313,7 @@ class Clip(Function):
     name, method, aliases, symbol, elementwise = "clamp", True, ("clip",), "clamp", True
 
     def __init__(self, min=None, max=None):
+        """Clip to [min, max]; either bound may be None (no bound on that side)."""
         self.min, self.max = _number(min), _number(max)
 
     def forward(self, x):
@@ -385,6 +387,7 @@ class AsType(Function):
     name, method, symbol, elementwise = "astype", True, "astype", True
 
     def __init__(self, dtype):
+        """A cast to `dtype`."""
         self.dtype = dtype
 
     @staticmethod

@@ -33,6 +33,7 @@ class Geometry:
 
     @property
     def padded(self) -> tuple:
+        """The input's spatial size with the padding added: size + pad before + pad after, per axis."""
         return tuple(n + lo + hi for n, (lo, hi) in zip(self.size, self.pads))
 
 
@@ -274,6 +275,7 @@ class ConvFace(Function):
     symbol = "conv·"
 
     def __init__(self, geometry: Geometry, role: str):
+        """The face `role` ('y', 'x' or 'w') of the convolution laid out by `geometry`."""
         self.geometry, self.role = geometry, role
 
     def forward(self, a, b):
@@ -319,6 +321,7 @@ class Conv2d(Function):
     name, symbol, spatial = "conv2d", "conv2d", 2
 
     def __init__(self, stride=1, padding=0, dilation=1, groups=1):
+        """A 2-D convolution with PyTorch's `stride`, `padding`, `dilation` and `groups` (an int or a pair each)."""
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
     def forward(self, x, weight, bias=None):
@@ -374,11 +377,13 @@ class ConvTranspose2d(Function):
 
     x is (N, C_in, H, W), w is (C_in, C_out/groups, kh, kw); output size
     (H - 1)·stride - 2·padding + dilation·(kh - 1) + output_padding + 1.
+    dy/dx·g = conv2d(g, w);  dy/dw·g = the correlation of g with x;  dy/db·g = Σ g.
     """
 
     name, symbol = "conv_transpose2d", "convᵀ2d"
 
     def __init__(self, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        """A 2-D transposed convolution with PyTorch's `stride`, `padding`, `output_padding`, `groups` and `dilation`."""
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
         self.groups, self.dilation = groups, dilation
 
@@ -425,11 +430,12 @@ class ConvTranspose2d(Function):
 
 
 class Unfold(Function):
-    """PyTorch's unfold (im2col): (N, C, H, W) -> (N, C·kh·kw, L), each column one sliding window."""
+    """PyTorch's unfold (im2col): (N, C, H, W) -> (N, C·kh·kw, L), each column one sliding window.  dy/dx·g = fold(g)."""
 
     name, symbol = "unfold", "im2col"
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        """Unfold windows of `kernel_size` with PyTorch's `dilation`, `padding` and `stride`."""
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
     def forward(self, x):
@@ -447,11 +453,12 @@ class Unfold(Function):
 
 
 class Fold(Function):
-    """PyTorch's fold (col2im): (N, C·kh·kw, L) -> (N, C, H, W), overlapping entries summed."""
+    """PyTorch's fold (col2im): (N, C·kh·kw, L) -> (N, C, H, W), overlapping entries summed.  dy/dx·g = unfold(g)."""
 
     name, symbol = "fold", "col2im"
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        """Fold columns back into an image of `output_size`, windows as Unfold's (`kernel_size`, `dilation`, `padding`, `stride`)."""
         self.output_size, self.kernel_size = output_size, kernel_size
         self.dilation, self.padding, self.stride = dilation, padding, stride
 

@@ -52,6 +52,7 @@ class Gather(Function):
     name, method, symbol = "gather", True, "gather"
 
     def __init__(self, dim: int):
+        """Gather along `dim`."""
         self.dim = dim
 
     @staticmethod
@@ -76,6 +77,7 @@ class ScatterAddAlong(Function):
     symbol = "scatter+"
 
     def __init__(self, shape: tuple, dim: int):
+        """Scatter-add into zeros of `shape` along `dim`."""
         self.shape, self.dim = tuple(shape), dim
 
     def forward(self, index, values):
@@ -93,6 +95,7 @@ class Scatter(Function):
     name, method, inplace, symbol = "scatter", True, True, "scatter"
 
     def __init__(self, dim: int, reduce=None):
+        """Write along `dim`; `reduce` is kept as configuration only (scatter(..., reduce=...) builds a ScatterReduce)."""
         self.dim, self.reduce = dim, reduce
 
     @staticmethod
@@ -159,6 +162,7 @@ class ScatterAddDim(Function):
     name, method, inplace, symbol = "scatter_add", True, True, "scatter_add"
 
     def __init__(self, dim: int):
+        """Scatter-add along `dim`."""
         self.dim = dim
 
     @staticmethod
@@ -192,6 +196,7 @@ class ScatterReduce(Function):
     REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
     def __init__(self, dim: int, reduce: str, include_self: bool = True):
+        """Scatter-reduce along `dim` with `reduce` (one of REDUCTIONS); `include_self` reduces x's own values in too."""
         if reduce not in self.REDUCTIONS:
             raise ValueError(f"scatter_reduce: reduce must be one of {', '.join(self.REDUCTIONS)}, got {reduce!r}")
         self.dim, self.reduce, self.include_self = dim, reduce, include_self
@@ -312,7 +317,7 @@ class MaskedSelect(Function):
 
 
 class Nonzero(Function):
-    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dimension."""
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dimension (no gradient)."""
 
     name, method = "nonzero", True
 
@@ -333,11 +338,12 @@ class Nonzero(Function):
 
 
 class OneHot(Function):
-    """y[..., c] = 1 where the label is c: integer labels (shape S) to an int64 tensor of shape S + (classes,)."""
+    """y[..., c] = 1 where the label is c: integer labels (shape S) to an int64 tensor of shape S + (classes,) (no gradient)."""
 
     name = "one_hot"
 
     def __init__(self, num_classes: int = -1):
+        """One-hot encoding into `num_classes` classes (-1: the largest label + 1)."""
         self.num_classes = num_classes
 
     @staticmethod

@@ -40,6 +40,7 @@ class Einsum(Function):
     name, symbol = "einsum", "einsum"
 
     def __init__(self, equation: str):
+        """Einsum with the subscripts `equation` (e.g. 'ij,jk->ik')."""
         self.equation = equation
 
     @staticmethod

@@ -65,6 +65,7 @@ class Embedding(Function):
     name = "embedding"
 
     def __init__(self, padding_idx: int | None = None):
+        """An embedding lookup; the row `padding_idx` (if not None) gets no gradient."""
         self.padding_idx = padding_idx
 
     def forward(self, input, weight):

@@ -87,6 +87,7 @@ class SoftmaxCrossEntropy(Function):
     name = "cross_entropy"
 
     def __init__(self, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
+        """Cross-entropy with PyTorch's `ignore_index`, `reduction` ('mean', 'sum' or 'none') and `label_smoothing` (in [0, 1])."""
         check_reduction("cross_entropy", reduction)
         check_label_smoothing("cross_entropy", label_smoothing)
         self.ignore_index, self.reduction, self.label_smoothing = ignore_index, reduction, label_smoothing
@@ -207,6 +208,7 @@ class NLLLoss(Function):
     name = "nll_loss"
 
     def __init__(self, ignore_index: int = -100, reduction: str = "mean"):
+        """The negative log-likelihood loss with PyTorch's `ignore_index` and `reduction` ('mean', 'sum' or 'none')."""
         check_reduction("nll_loss", reduction)
         self.ignore_index, self.reduction = ignore_index, reduction
 
@@ -313,6 +315,7 @@ class BinaryCrossEntropyWithLogits(Function):
     name = "binary_cross_entropy_with_logits"
 
     def __init__(self, reduction: str = "mean"):
+        """Binary cross-entropy on logits, `reduction` 'mean', 'sum' or 'none'."""
         check_reduction("binary_cross_entropy_with_logits", reduction)
         self.reduction = reduction
 
@@ -355,6 +358,7 @@ class BinaryCrossEntropy(Function):
     name = "binary_cross_entropy"
 
     def __init__(self, reduction: str = "mean"):
+        """Binary cross-entropy on probabilities, `reduction` 'mean', 'sum' or 'none'."""
         check_reduction("binary_cross_entropy", reduction)
         self.reduction = reduction
 

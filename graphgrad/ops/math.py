@@ -33,7 +33,11 @@ def constant(op: Function, *inputs):
 
 
 class _Unary(Function):
-    """An elementwise function of one input whose derivative is written in terms of x (or y)."""
+    """An elementwise function of one input whose derivative is written in terms of x (or y).
+
+    A subclass gives `f(xp, x)`, the function, and `df(xp, v)`, its derivative dy/dx, where v is
+    the input x or, with `saves = "y"`, the output y.
+    """
 
     method, elementwise = True, True
     saves = "x"
@@ -52,141 +56,301 @@ class _Unary(Function):
 class Sin(_Unary):
     """y = sin x.  dy/dx = cos x."""
     name = "sin"
-    f = staticmethod(lambda xp, x: xp.sin(x))
-    df = staticmethod(lambda xp, x: xp.cos(x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = sin x."""
+        return xp.sin(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = cos x, given x."""
+        return xp.cos(x)
 
 
 class Cos(_Unary):
     """y = cos x.  dy/dx = -sin x."""
     name = "cos"
-    f = staticmethod(lambda xp, x: xp.cos(x))
-    df = staticmethod(lambda xp, x: -xp.sin(x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = cos x."""
+        return xp.cos(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = -sin x, given x."""
+        return -xp.sin(x)
 
 
 class Tan(_Unary):
     """y = tan x.  dy/dx = 1 + y²."""
     name, saves = "tan", "y"
-    f = staticmethod(lambda xp, x: xp.tan(x))
-    df = staticmethod(lambda xp, y: 1 + y * y)
+
+    @staticmethod
+    def f(xp, x):
+        """y = tan x."""
+        return xp.tan(x)
+
+    @staticmethod
+    def df(xp, y):
+        """dy/dx = 1 + y², given y."""
+        return 1 + y * y
 
 
 class Asin(_Unary):
     """y = asin x.  dy/dx = 1/√(1 - x²)."""
     name, aliases = "asin", ("arcsin",)
-    f = staticmethod(lambda xp, x: xp.asin(x))
-    df = staticmethod(lambda xp, x: 1 / xp.sqrt(1 - x * x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = asin x."""
+        return xp.asin(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/√(1 - x²), given x."""
+        return 1 / xp.sqrt(1 - x * x)
 
 
 class Acos(_Unary):
     """y = acos x.  dy/dx = -1/√(1 - x²)."""
     name, aliases = "acos", ("arccos",)
-    f = staticmethod(lambda xp, x: xp.acos(x))
-    df = staticmethod(lambda xp, x: -1 / xp.sqrt(1 - x * x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = acos x."""
+        return xp.acos(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = -1/√(1 - x²), given x."""
+        return -1 / xp.sqrt(1 - x * x)
 
 
 class Atan(_Unary):
     """y = atan x.  dy/dx = 1/(1 + x²)."""
     name, aliases = "atan", ("arctan",)
-    f = staticmethod(lambda xp, x: xp.atan(x))
-    df = staticmethod(lambda xp, x: 1 / (1 + x * x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = atan x."""
+        return xp.atan(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/(1 + x²), given x."""
+        return 1 / (1 + x * x)
 
 
 class Sinh(_Unary):
     """y = sinh x.  dy/dx = cosh x."""
     name = "sinh"
-    f = staticmethod(lambda xp, x: xp.sinh(x))
-    df = staticmethod(lambda xp, x: xp.cosh(x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = sinh x."""
+        return xp.sinh(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = cosh x, given x."""
+        return xp.cosh(x)
 
 
 class Cosh(_Unary):
     """y = cosh x.  dy/dx = sinh x."""
     name = "cosh"
-    f = staticmethod(lambda xp, x: xp.cosh(x))
-    df = staticmethod(lambda xp, x: xp.sinh(x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = cosh x."""
+        return xp.cosh(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = sinh x, given x."""
+        return xp.sinh(x)
 
 
 class Asinh(_Unary):
     """y = asinh x.  dy/dx = 1/√(x² + 1)."""
     name, aliases = "asinh", ("arcsinh",)
-    f = staticmethod(lambda xp, x: xp.asinh(x))
-    df = staticmethod(lambda xp, x: 1 / xp.sqrt(x * x + 1))
+
+    @staticmethod
+    def f(xp, x):
+        """y = asinh x."""
+        return xp.asinh(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/√(x² + 1), given x."""
+        return 1 / xp.sqrt(x * x + 1)
 
 
 class Acosh(_Unary):
     """y = acosh x.  dy/dx = 1/√(x² - 1)."""
     name, aliases = "acosh", ("arccosh",)
-    f = staticmethod(lambda xp, x: xp.acosh(x))
-    df = staticmethod(lambda xp, x: 1 / xp.sqrt(x * x - 1))
+
+    @staticmethod
+    def f(xp, x):
+        """y = acosh x."""
+        return xp.acosh(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/√(x² - 1), given x."""
+        return 1 / xp.sqrt(x * x - 1)
 
 
 class Atanh(_Unary):
     """y = atanh x.  dy/dx = 1/(1 - x²)."""
     name, aliases = "atanh", ("arctanh",)
-    f = staticmethod(lambda xp, x: xp.atanh(x))
-    df = staticmethod(lambda xp, x: 1 / (1 - x * x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = atanh x."""
+        return xp.atanh(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/(1 - x²), given x."""
+        return 1 / (1 - x * x)
 
 
 class Erf(_Unary):
     """y = erf x.  dy/dx = 2/√π · e^(-x²)."""
     name = "erf"
-    f = staticmethod(lambda xp, x: xp.erf(x))
-    df = staticmethod(lambda xp, x: (2 / math.sqrt(math.pi)) * xp.exp(-(x * x)))
+
+    @staticmethod
+    def f(xp, x):
+        """y = erf x."""
+        return xp.erf(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 2/√π · e^(-x²), given x."""
+        return (2 / math.sqrt(math.pi)) * xp.exp(-(x * x))
 
 
 class Log2(_Unary):
     """y = log₂ x.  dy/dx = 1/(x ln 2)."""
     name = "log2"
-    f = staticmethod(lambda xp, x: xp.log2(x))
-    df = staticmethod(lambda xp, x: 1 / (x * math.log(2)))
+
+    @staticmethod
+    def f(xp, x):
+        """y = log₂ x."""
+        return xp.log2(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/(x ln 2), given x."""
+        return 1 / (x * math.log(2))
 
 
 class Log10(_Unary):
     """y = log₁₀ x.  dy/dx = 1/(x ln 10)."""
     name = "log10"
-    f = staticmethod(lambda xp, x: xp.log10(x))
-    df = staticmethod(lambda xp, x: 1 / (x * math.log(10)))
+
+    @staticmethod
+    def f(xp, x):
+        """y = log₁₀ x."""
+        return xp.log10(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/(x ln 10), given x."""
+        return 1 / (x * math.log(10))
 
 
 class Log1p(_Unary):
     """y = ln(1 + x).  dy/dx = 1/(1 + x)."""
     name = "log1p"
-    f = staticmethod(lambda xp, x: xp.log1p(x))
-    df = staticmethod(lambda xp, x: 1 / (1 + x))
+
+    @staticmethod
+    def f(xp, x):
+        """y = ln(1 + x)."""
+        return xp.log1p(x)
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 1/(1 + x), given x."""
+        return 1 / (1 + x)
 
 
 class Exp2(_Unary):
     """y = 2ˣ.  dy/dx = y ln 2."""
     name, saves = "exp2", "y"
-    f = staticmethod(lambda xp, x: xp.exp2(x))
-    df = staticmethod(lambda xp, y: y * math.log(2))
+
+    @staticmethod
+    def f(xp, x):
+        """y = 2ˣ."""
+        return xp.exp2(x)
+
+    @staticmethod
+    def df(xp, y):
+        """dy/dx = y ln 2, given y."""
+        return y * math.log(2)
 
 
 class Expm1(_Unary):
     """y = eˣ - 1.  dy/dx = y + 1."""
     name, saves = "expm1", "y"
-    f = staticmethod(lambda xp, x: xp.expm1(x))
-    df = staticmethod(lambda xp, y: y + 1)
+
+    @staticmethod
+    def f(xp, x):
+        """y = eˣ - 1."""
+        return xp.expm1(x)
+
+    @staticmethod
+    def df(xp, y):
+        """dy/dx = y + 1, given y."""
+        return y + 1
 
 
 class Rsqrt(_Unary):
     """y = 1/√x.  dy/dx = -y³/2."""
     name, saves = "rsqrt", "y"
-    f = staticmethod(lambda xp, x: 1 / xp.sqrt(x))
-    df = staticmethod(lambda xp, y: -0.5 * y * y * y)
+
+    @staticmethod
+    def f(xp, x):
+        """y = 1/√x."""
+        return 1 / xp.sqrt(x)
+
+    @staticmethod
+    def df(xp, y):
+        """dy/dx = -y³/2, given y."""
+        return -0.5 * y * y * y
 
 
 class Reciprocal(_Unary):
     """y = 1/x.  dy/dx = -y²."""
     name, saves = "reciprocal", "y"
-    f = staticmethod(lambda xp, x: 1 / x)
-    df = staticmethod(lambda xp, y: -(y * y))
+
+    @staticmethod
+    def f(xp, x):
+        """y = 1/x."""
+        return 1 / x
+
+    @staticmethod
+    def df(xp, y):
+        """dy/dx = -y², given y."""
+        return -(y * y)
 
 
 class Square(_Unary):
     """y = x².  dy/dx = 2x."""
     name = "square"
-    f = staticmethod(lambda xp, x: x * x)
-    df = staticmethod(lambda xp, x: 2 * x)
+
+    @staticmethod
+    def f(xp, x):
+        """y = x²."""
+        return x * x
+
+    @staticmethod
+    def df(xp, x):
+        """dy/dx = 2x, given x."""
+        return 2 * x
 
 
 class Frac(Function):
@@ -231,6 +395,7 @@ class Round(_Step):
     name = "round"
 
     def __init__(self, decimals: int = 0):
+        """Round to `decimals` decimal places."""
         self.decimals = decimals
 
     def forward(self, x):
@@ -361,9 +526,13 @@ class _Constant(Function):
 
 def _binary(name: str, f, op: str | None = None, doc: str = "", symbol: str | None = None):
     """Declare the constant binary op `name` computing f(xp, a, b)."""
+    def forward(self, a, b):
+        """The result for arrays a and b (it carries no gradient)."""
+        return f(self.xp, a, b)
+
     cls = type(name.title().replace("_", ""), (_Constant,), {
         "__doc__": doc, "name": name, "operator": op, "symbol": symbol or name, "__module__": __name__,
-        "forward": lambda self, a, b: f(self.xp, a, b),
+        "forward": forward,
         "function": staticmethod(lambda x, other: constant(cls(), x, other)),
     })
     return cls
@@ -371,9 +540,13 @@ def _binary(name: str, f, op: str | None = None, doc: str = "", symbol: str | No
 
 def _unary(name: str, f, op: str | None = None, doc: str = ""):
     """Declare the constant unary op `name` computing f(xp, x)."""
+    def forward(self, x):
+        """The result for array x (it carries no gradient)."""
+        return f(self.xp, x)
+
     cls = type(name.title().replace("_", ""), (_Constant,), {
         "__doc__": doc, "name": name, "operator": op, "symbol": name, "__module__": __name__,
-        "forward": lambda self, x: f(self.xp, x),
+        "forward": forward,
         "function": staticmethod(lambda x: constant(cls(), x)),
     })
     return cls
@@ -385,12 +558,12 @@ Lt = _binary("lt", lambda xp, a, b: a < b, doc="a < b elementwise (boolean, no g
 Le = _binary("le", lambda xp, a, b: a <= b, doc="a <= b elementwise (boolean, no gradient).")
 Gt = _binary("gt", lambda xp, a, b: a > b, doc="a > b elementwise (boolean, no gradient).")
 Ge = _binary("ge", lambda xp, a, b: a >= b, doc="a >= b elementwise (boolean, no gradient).")
-IsNan = _unary("isnan", lambda xp, x: xp.isnan(x), doc="True where x is NaN.")
-IsInf = _unary("isinf", lambda xp, x: xp.isinf(x), doc="True where x is ±inf.")
-IsFinite = _unary("isfinite", lambda xp, x: xp.isfinite(x), doc="True where x is neither NaN nor ±inf.")
-LogicalNot = _unary("logical_not", lambda xp, x: xp.logical_not(x), doc="not x, elementwise (boolean).")
-LogicalAnd = _binary("logical_and", lambda xp, a, b: xp.logical_and(a, b), doc="a and b, elementwise (boolean).")
-LogicalOr = _binary("logical_or", lambda xp, a, b: xp.logical_or(a, b), doc="a or b, elementwise (boolean).")
+IsNan = _unary("isnan", lambda xp, x: xp.isnan(x), doc="True where x is NaN (no gradient).")
+IsInf = _unary("isinf", lambda xp, x: xp.isinf(x), doc="True where x is ±inf (no gradient).")
+IsFinite = _unary("isfinite", lambda xp, x: xp.isfinite(x), doc="True where x is neither NaN nor ±inf (no gradient).")
+LogicalNot = _unary("logical_not", lambda xp, x: xp.logical_not(x), doc="not x, elementwise (boolean, no gradient).")
+LogicalAnd = _binary("logical_and", lambda xp, a, b: xp.logical_and(a, b), doc="a and b, elementwise (boolean, no gradient).")
+LogicalOr = _binary("logical_or", lambda xp, a, b: xp.logical_or(a, b), doc="a or b, elementwise (boolean, no gradient).")
 
 
 def _integral(op: str, f):
@@ -403,15 +576,15 @@ def _integral(op: str, f):
 
 
 BitwiseAnd = _binary("bitwise_and", _integral("bitwise_and", lambda xp, a, b: xp.bitwise_and(a, b)), "and",
-                     "a & b on integer or boolean tensors.", "&")
+                     "a & b on integer or boolean tensors (no gradient).", "&")
 BitwiseOr = _binary("bitwise_or", _integral("bitwise_or", lambda xp, a, b: xp.bitwise_or(a, b)), "or",
-                    "a | b on integer or boolean tensors.", "|")
+                    "a | b on integer or boolean tensors (no gradient).", "|")
 BitwiseXor = _binary("bitwise_xor", _integral("bitwise_xor", lambda xp, a, b: xp.bitwise_xor(a, b)), "xor",
-                     "a ^ b on integer or boolean tensors.", "^")
+                     "a ^ b on integer or boolean tensors (no gradient).", "^")
 BitwiseLeftShift = _binary("bitwise_left_shift", _integral("bitwise_left_shift",
-                           lambda xp, a, b: xp.bitwise_left_shift(a, b)), "lshift", "a << b on integer tensors.", "<<")
+                           lambda xp, a, b: xp.bitwise_left_shift(a, b)), "lshift", "a << b on integer tensors (no gradient).", "<<")
 BitwiseRightShift = _binary("bitwise_right_shift", _integral("bitwise_right_shift",
-                            lambda xp, a, b: xp.bitwise_right_shift(a, b)), "rshift", "a >> b on integer tensors.", ">>")
+                            lambda xp, a, b: xp.bitwise_right_shift(a, b)), "rshift", "a >> b on integer tensors (no gradient).", ">>")
 
 
 def _invert(xp, x):
@@ -420,17 +593,18 @@ def _invert(xp, x):
     return xp.bitwise_invert(x) if hasattr(xp, "bitwise_invert") else xp.invert(x)
 
 
-BitwiseNot = _unary("bitwise_not", _invert, "invert", "~x on an integer or boolean tensor.")
+BitwiseNot = _unary("bitwise_not", _invert, "invert", "~x on an integer or boolean tensor (no gradient).")
 FloorDivide = _binary("floor_divide", lambda xp, a, b: xp.floor_divide(a, b), "floordiv",
                       "⌊a / b⌋ elementwise (Python's //; no gradient, as in PyTorch).", "//")
 
 
 class IsClose(_Constant):
-    """|a - b| <= atol + rtol·|b| elementwise (NaNs equal when equal_nan), as PyTorch's isclose."""
+    """|a - b| <= atol + rtol·|b| elementwise (NaNs equal when equal_nan), as PyTorch's isclose (no gradient)."""
 
     name, symbol = "isclose", "isclose"
 
     def __init__(self, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        """Closeness within relative tolerance `rtol` and absolute `atol`; `equal_nan` counts NaNs as equal."""
         self.rtol, self.atol, self.equal_nan = rtol, atol, equal_nan
 
     @staticmethod

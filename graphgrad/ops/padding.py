@@ -30,6 +30,7 @@ class Pad(Function):
     name, symbol = "pad", "pad"
 
     def __init__(self, pad, mode="constant", value=0.0):
+        """Padding by `pad` (pairs from the last axis back) in `mode` ('constant', 'reflect', 'replicate', 'circular'), filling with `value` for 'constant'."""
         self.pad, self.mode, self.value = pad, mode, value
 
     def forward(self, x):
@@ -63,6 +64,7 @@ class Pad(Function):
         return y
 
     def interior(self) -> tuple:
+        """The index of the input inside the padded output: one slice per axis (set by the last forward)."""
         return tuple(slice(w[0], w[0] + n) if (w := self.widths.get(a)) else slice(None)
                      for a, n in enumerate(self.in_shape))
 

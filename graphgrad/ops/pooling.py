@@ -92,6 +92,7 @@ def tiles(g: Geometry) -> bool:
 
 
 def crop(x, g: Geometry):
+    """x (N, C, H', W') without the padding that geometry `g` added: its (H, W) interior."""
     (top, _), (left, _) = g.pads
     return x[:, :, top:top + g.size[0], left:left + g.size[1]]
 
@@ -131,6 +132,7 @@ class GatherFlat(Function):
     symbol = "gather"
 
     def __init__(self, index):
+        """Gather at the flat per-channel indices `index`."""
         self.index = index
 
     def forward(self, x):
@@ -147,6 +149,7 @@ class ScatterFlat(Function):
     symbol = "scatter"
 
     def __init__(self, shape: tuple, index):
+        """Scatter-add into zeros of `shape` at the flat per-channel indices `index`."""
         self.shape, self.index = tuple(shape), index
 
     def forward(self, x):
@@ -275,6 +278,7 @@ class MaxPool2d(Function):
     name, symbol, spatial = "max_pool2d", "max pool", 2
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        """Max pooling with PyTorch's `kernel_size`, `stride` (default: the kernel), `padding`, `dilation`, `ceil_mode` and `return_indices`."""
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
         self.ceil_mode, self.return_indices = ceil_mode, return_indices
 
@@ -412,6 +416,7 @@ class WindowMean(Function):
     symbol = "avg pool"
 
     def __init__(self, geometry: Geometry, divisor, role: str):
+        """Window means over `geometry` divided by `divisor`, as face `role` ('y' or 'x')."""
         self.geometry, self.divisor, self.role = geometry, divisor, role
 
     def forward(self, x):
@@ -424,6 +429,7 @@ class WindowMean(Function):
 
 
 def mean_face(xp, role: str, g: Geometry, divisor, a):
+    """Window means of `a` (`role` 'y') or their adjoint (`role` 'x'): the WindowMean op when `xp` is differentiable, else computed directly."""
     if getattr(xp, "differentiable", False):
         return WindowMean(g, divisor, role)(a)
     if role == "y":
@@ -435,11 +441,13 @@ class AvgPool2d(Function):
     """y = the mean of each window of x (N, C, H, W) (PyTorch's avg_pool2d; zero padding).
 
     count_include_pad=False divides by the number of input (not padding) elements in the window.
+    dy/dx·g spreads each window's g, divided by the same count, over the window's elements.
     """
 
     name, symbol, spatial = "avg_pool2d", "avg pool", 2
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        """Average pooling with PyTorch's `kernel_size`, `stride` (default: the kernel), `padding`, `ceil_mode` and `count_include_pad`."""
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
@@ -479,11 +487,12 @@ def _output_size(op: str, x, output_size) -> tuple:
 
 
 class AdaptiveAvgPool2d(Function):
-    """y = x (N, C, H, W) averaged over output_size bins: Pₕ·x·Pᵥᵀ with averaging matrices (PyTorch's bins)."""
+    """y = x (N, C, H, W) averaged over output_size bins: Pₕ·x·Pᵥᵀ with averaging matrices (PyTorch's bins).  dy/dx·g = Pₕᵀ·g·Pᵥ."""
 
     name, symbol = "adaptive_avg_pool2d", "adaptive avg pool"
 
     def __init__(self, output_size):
+        """Adaptive average pooling to `output_size` (an int or a pair; None keeps that size)."""
         self.output_size = output_size
 
     def forward(self, x):
@@ -506,11 +515,12 @@ class AdaptiveAvgPool2d(Function):
 
 
 class AdaptiveMaxPool2d(Function):
-    """y = the maximum of x (N, C, H, W) over output_size bins (PyTorch's bins); return_indices as max_pool2d."""
+    """y = the maximum of x (N, C, H, W) over output_size bins (PyTorch's bins); return_indices as max_pool2d.  dy/dx·g puts g at each bin's maximum."""
 
     name, symbol = "adaptive_max_pool2d", "adaptive max pool"
 
     def __init__(self, output_size, return_indices=False):
+        """Adaptive max pooling to `output_size`; `return_indices` also returns each maximum's flat index."""
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, x):

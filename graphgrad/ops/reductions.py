@@ -52,7 +52,7 @@ class _Reduction(Function):
 
 
 class Sum(_Reduction):
-    """y = Σ x over axis.  dy/dx = 1: the gradient is copied to every summed element."""
+    """y = Σ x over `dim` (alias `axis`: an int, a tuple, or None for all), reduced dims kept as size 1 if `keepdim`.  dy/dx = 1: the gradient is copied to every summed element."""
 
     name, method, symbol = "sum", True, "Σ"
 
@@ -70,7 +70,7 @@ class Sum(_Reduction):
 
 
 class Mean(_Reduction):
-    """y = Σ x / n over axis.  dy/dx = 1/n."""
+    """y = Σ x / n over `dim` (alias `axis`: an int, a tuple, or None for all), reduced dims kept as size 1 if `keepdim`.  dy/dx = 1/n."""
 
     name, method, symbol = "mean", True, "mean"
 
@@ -87,7 +87,7 @@ class Mean(_Reduction):
 
 
 class Max(_Reduction):
-    """y = max x over axis (PyTorch's amax).  dy/dx = 1 at the maximum (shared equally among ties), 0 elsewhere."""
+    """y = max x over `dim` (alias `axis`: an int, a tuple, or None for all), reduced dims kept as size 1 if `keepdim` (PyTorch's amax).  dy/dx = 1 at the maximum (shared equally among ties), 0 elsewhere."""
 
     name, method, symbol = "amax", True, "max"
     pick = "max"
@@ -112,14 +112,14 @@ class Max(_Reduction):
 
 
 class Min(Max):
-    """y = min x over axis (PyTorch's amin).  dy/dx = 1 at the minimum (shared equally among ties), 0 elsewhere."""
+    """y = min x over `dim` (alias `axis`: an int, a tuple, or None for all), reduced dims kept as size 1 if `keepdim` (PyTorch's amin).  dy/dx = 1 at the minimum (shared equally among ties), 0 elsewhere."""
 
     name, method, symbol = "amin", True, "min"
     pick = "min"
 
 
 class Prod(_Reduction):
-    """y = Π x over axis.  dy/dxᵢ = Π_{j≠i} xⱼ (exact at zeros: products of the others, not y/xᵢ)."""
+    """y = Π x over `dim` (alias `axis`: an int, a tuple, or None for all), reduced dims kept as size 1 if `keepdim`.  dy/dxᵢ = Π_{j≠i} xⱼ (exact at zeros: products of the others, not y/xᵢ)."""
 
     name, method, symbol = "prod", True, "Π"
 
@@ -158,11 +158,12 @@ class Var(_Reduction):
     name, method, symbol = "var", True, "var"
 
     def __init__(self, axis=None, correction=1, keepdims: bool = False):
+        """Variance over `axis` (None: all) with Bessel's `correction`; `keepdims` keeps reduced axes as size 1."""
         self.axis, self.correction, self.keepdims = axis, correction, keepdims
 
     @staticmethod
     def function(x, axis=None, unbiased=None, keepdims: bool = False, *, correction=None):
-        """Variance over axis with Bessel's `correction` (1 by default; `unbiased=False` means 0)."""
+        """Variance over `axis` (`dim`; None: all) with Bessel's `correction` (1 by default; `unbiased=False` means 0); `keepdims` keeps reduced dims as size 1."""
         return Var(*_var_args(axis, unbiased, correction), keepdims)(x)
 
     def forward(self, x):
@@ -194,7 +195,7 @@ class Std(Var):
 
     @staticmethod
     def function(x, axis=None, unbiased=None, keepdims: bool = False, *, correction=None):
-        """Standard deviation over axis with Bessel's `correction` (1 by default; `unbiased=False` means 0)."""
+        """Standard deviation over `axis` (`dim`; None: all) with Bessel's `correction` (1 by default; `unbiased=False` means 0); `keepdims` keeps reduced dims as size 1."""
         return Std(*_var_args(axis, unbiased, correction), keepdims)(x)
 
     def forward(self, x):
@@ -252,13 +253,13 @@ class _Test(_Reduction):
 
 
 class Any(_Test):
-    """True where any element over axis is nonzero."""
+    """True where any element over axis is nonzero (no gradient)."""
 
     name = "any"
 
     @staticmethod
     def function(x, axis=None, keepdims: bool = False):
-        """True where any element over axis is nonzero (no gradient)."""
+        """True where any element over `axis` (`dim`; None: all) is nonzero, reduced dims kept as size 1 if `keepdims` (no gradient)."""
         return constant(Any(axis, keepdims), x)
 
     def forward(self, x):
@@ -266,13 +267,13 @@ class Any(_Test):
 
 
 class All(_Test):
-    """True where every element over axis is nonzero."""
+    """True where every element over axis is nonzero (no gradient)."""
 
     name = "all"
 
     @staticmethod
     def function(x, axis=None, keepdims: bool = False):
-        """True where every element over axis is nonzero (no gradient)."""
+        """True where every element over `axis` (`dim`; None: all) is nonzero, reduced dims kept as size 1 if `keepdims` (no gradient)."""
         return constant(All(axis, keepdims), x)
 
     def forward(self, x):

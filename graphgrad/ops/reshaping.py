@@ -121,6 +121,7 @@ class Repeat(Function):
     name, method, aliases, symbol = "repeat", True, ("tile",), "repeat"
 
     def __init__(self, repeats: tuple):
+        """Tile `repeats` times along each dim."""
         self.repeats = tuple(repeats)
 
     @staticmethod
@@ -150,6 +151,7 @@ class Flip(Function):
     name, method, symbol = "flip", True, "flip"
 
     def __init__(self, dims):
+        """Reverse along `dims`."""
         self.dims = dims
 
     @staticmethod
@@ -171,6 +173,7 @@ class Roll(Function):
     name, method, symbol = "roll", True, "roll"
 
     def __init__(self, shifts, dims=None):
+        """Shift cyclically by `shifts` along `dims` (the flattened tensor when None)."""
         self.shifts, self.dims = shifts, dims
 
     def forward(self, x):
@@ -182,11 +185,12 @@ class Roll(Function):
 
 
 class Tril(Function):
-    """y = the lower triangle of x (entries above `diagonal` zeroed), over the last two dims."""
+    """y = the lower triangle of x (entries above `diagonal` zeroed), over the last two dims.  dy/dx·g = g in the kept triangle, 0 elsewhere."""
 
     name, method, symbol = "tril", True, "tril"
 
     def __init__(self, diagonal: int = 0):
+        """Keep the triangle bounded by `diagonal` (0: the main diagonal; positive: above it)."""
         self.diagonal = diagonal
 
     def forward(self, x):
@@ -207,7 +211,7 @@ class Tril(Function):
 
 
 class Triu(Tril):
-    """y = the upper triangle of x (entries below `diagonal` zeroed), over the last two dims."""
+    """y = the upper triangle of x (entries below `diagonal` zeroed), over the last two dims.  dy/dx·g = g in the kept triangle, 0 elsewhere."""
 
     name, method, symbol = "triu", True, "triu"
 

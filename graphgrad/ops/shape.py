@@ -21,6 +21,7 @@ class Reshape(Function):
     name, method, aliases, symbol = "reshape", True, ("view",), "reshape"
 
     def __init__(self, shape: tuple):
+        """Reshape to `shape`."""
         self.shape = shape
 
     @staticmethod
@@ -48,6 +49,7 @@ class Transpose(Function):
     name, method, symbol = "permute", True, "T"
 
     def __init__(self, axes=None):
+        """Permute the axes to `axes` (None: reversed)."""
         self.axes = axes
 
     @staticmethod
@@ -74,6 +76,7 @@ class SwapAxes(Function):
     name, method, aliases, symbol = "transpose", True, ("swapaxes", "swapdims"), "T"
 
     def __init__(self, dim0: int, dim1: int):
+        """Swap the axes `dim0` and `dim1`."""
         self.dim0, self.dim1 = dim0, dim1
 
     @staticmethod
@@ -105,6 +108,7 @@ class BroadcastTo(Function):
     name, method, symbol = "broadcast_to", True, "broadcast"
 
     def __init__(self, shape: tuple):
+        """Broadcast to `shape`."""
         self.shape = tuple(shape)
 
     def forward(self, x):
@@ -124,6 +128,7 @@ class ExpandDims(Function):
     name, method, aliases, symbol = "expand_dims", True, ("unsqueeze",), "expand_dims"
 
     def __init__(self, axis: int):
+        """Insert a size-1 axis at `axis`."""
         self.axis = axis
 
     def forward(self, x):
@@ -142,6 +147,7 @@ class Squeeze(Function):
     name, method, symbol = "squeeze", True, "squeeze"
 
     def __init__(self, axis=None):
+        """Remove the size-1 axes `axis` (all of them when None)."""
         self.axis = axis
 
     def forward(self, x):
@@ -169,6 +175,7 @@ class GetItem(Function):
     name, operator, symbol = "getitem", "getitem", "[ ]"
 
     def __init__(self, index):
+        """Index with `index` (ints, slices, masks, integer arrays)."""
         self.index = index
 
     @staticmethod
@@ -195,6 +202,7 @@ class ScatterAdd(Function):
     symbol = "scatter+"
 
     def __init__(self, shape: tuple, index):
+        """Scatter-add into zeros of `shape` at `index`."""
         self.shape, self.index = tuple(shape), index
 
     def forward(self, x):
@@ -210,6 +218,7 @@ class Concatenate(Function):
     name, aliases, symbol = "concatenate", ("cat", "concat"), "concat"
 
     def __init__(self, axis: int = 0):
+        """Join along the existing `axis`."""
         self.axis = axis
 
     def forward(self, *xs):
@@ -232,6 +241,7 @@ class Stack(Function):
     name, symbol = "stack", "stack"
 
     def __init__(self, axis: int = 0):
+        """Join along a new `axis`."""
         self.axis = axis
 
     def forward(self, *xs):
@@ -253,6 +263,7 @@ class Flatten(Function):
     name, method, symbol = "flatten", True, "flatten"
 
     def __init__(self, start_dim: int = 0, end_dim: int = -1):
+        """Merge the dims start_dim..end_dim (inclusive) into one."""
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):

@@ -27,11 +27,12 @@ def _dim(op: str, dim, ndim: int) -> int:
 
 
 class ArgSort(Function):
-    """The indices that sort x along dim (stable; descending keeps ties in order, as PyTorch's stable sort)."""
+    """The indices that sort x along dim (stable; descending keeps ties in order, as PyTorch's stable sort); no gradient."""
 
     name, method = "argsort", True
 
     def __init__(self, dim: int = -1, descending: bool = False):
+        """Sort along `dim`, ascending or `descending`."""
         self.dim, self.descending = dim, descending
 
     @staticmethod
@@ -88,11 +89,12 @@ class ArgMax(Function):
     pick = "argmax"
 
     def __init__(self, dim=None, keepdim: bool = False):
+        """The index along `dim` (None: into the flattened tensor); `keepdim` keeps `dim` as size 1."""
         self.dim, self.keepdim = dim, keepdim
 
     @staticmethod
     def function(x, dim=None, keepdim: bool = False):
-        """Index of the (first) maximum along `dim`."""
+        """The int64 index of the (first) maximum along `dim`, or into the flattened tensor when dim is None; `keepdim` keeps `dim` as size 1 (no gradient)."""
         return constant(ArgMax(dim, keepdim), x)
 
     def forward(self, x):
@@ -114,7 +116,7 @@ class ArgMin(ArgMax):
 
     @staticmethod
     def function(x, dim=None, keepdim: bool = False):
-        """Index of the (first) minimum along `dim`."""
+        """The int64 index of the (first) minimum along `dim`, or into the flattened tensor when dim is None; `keepdim` keeps `dim` as size 1 (no gradient)."""
         return constant(ArgMin(dim, keepdim), x)
 
 
@@ -149,7 +151,10 @@ class MaxDim(Function):
     @staticmethod
     def function(x, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool = False):
         """The maximum; with an int `dim`, the named tuple (values, indices) of the maxima along it.
-        NumPy's spelling `axis=` (with `keepdims=`) gives the values only, as NumPy's max."""
+
+        `keepdim` keeps `dim` as size 1; a tensor as `dim` gives the elementwise maximum(x, other).
+        NumPy's spelling `axis=` (with `keepdims=`) gives the values only, as NumPy's max.
+        """
         return MaxDim._compute(x, dim, keepdim or keepdims, axis)
 
 
@@ -162,7 +167,10 @@ class MinDim(MaxDim):
     @staticmethod
     def function(x, dim=None, keepdim: bool = False, *, axis=None, keepdims: bool = False):
         """The minimum; with an int `dim`, the named tuple (values, indices) of the minima along it.
-        NumPy's spelling `axis=` (with `keepdims=`) gives the values only, as NumPy's min."""
+
+        `keepdim` keeps `dim` as size 1; a tensor as `dim` gives the elementwise minimum(x, other).
+        NumPy's spelling `axis=` (with `keepdims=`) gives the values only, as NumPy's min.
+        """
         return MinDim._compute(x, dim, keepdim or keepdims, axis)
 
 
