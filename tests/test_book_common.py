@@ -166,6 +166,18 @@ def test_pooling_matches_torch():
     np.testing.assert_allclose(overlapping.backward(np.ones(out.shape)), xt.grad.numpy())
 
 
+def test_pooling_pads_with_zeros_as_the_book_does():
+    x = -1.0 - np.random.default_rng(2).random((2, 3, 4, 4))  # all negative: a window of padding reads 0
+    layer = Pooling(2, 2, stride=2, pad=1)
+    out = layer.forward(x)
+    xt = torch.tensor(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), requires_grad=True)
+    ref = TF.max_pool2d(xt, 2, 2)
+    np.testing.assert_array_equal(out, ref.detach().numpy())
+    dout = np.random.default_rng(3).standard_normal(out.shape)
+    ref.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(layer.backward(dout), xt.grad.numpy()[:, :, 1:-1, 1:-1])
+
+
 def test_dropout_train_mask_and_test_scaling():
     x = np.ones((200, 50))
     layer = Dropout(0.3)

@@ -18,8 +18,8 @@ from ..ops.activations import Sigmoid as _SigmoidOp
 from ..ops.arithmetic import Mul as _MulOp
 from ..ops.linear import Linear as _LinearOp
 from ..ops.losses import SoftmaxCrossEntropy as _SoftmaxCrossEntropyOp
-from ..ops.reductions import Max as _MaxOp
-from .util import col2im, im2col
+from ..ops.conv import Conv2d as _Conv2dOp
+from ..ops.pooling import MaxPool2d as _MaxPool2dOp
 
 __all__ = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution", "Pooling"]
 
@@ -210,68 +210,58 @@ class BatchNormalization:
 class Convolution:
     """2-D convolution (cross-correlation) of (N, C, H, W) images with filters W (FN, C, FH, FW) and bias b (FN,).
 
-    The book's way: im2col turns the patches into rows, one Linear op multiplies them by the
-    flattened filters; backward is the Linear op's, with col2im folding the patch gradient back.
+    The book builds it from im2col and an affine product (`graphgrad.book.im2col` shows that
+    layout); here it is graphgrad's conv2d op, whose kernels do the same patch-matrix products
+    blockwise, so the book's networks train at graphgrad's speed and share its one derivative.
     After backward, `dW` (W's shape) and `db` hold the gradients.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0):
         """The book's constructor arguments (see the class docstring)."""
         self.W, self.b, self.stride, self.pad = W, b, stride, pad
-        self.x = self.col = self.col_W = None
+        self.x = None
         self.dW = self.db = None
-        self.op = _LinearOp()
+        self.op = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The forward pass on a batch, as the book's layer (keeping what backward needs)."""
         if x.ndim != 4 or x.shape[1] != self.W.shape[1]:
             raise ValueError(f"Convolution: input of shape {x.shape} does not fit filters of shape {self.W.shape}; "
                              f"expected (N, {self.W.shape[1]}, H, W)")
-        fn, _, fh, fw = self.W.shape
-        n = x.shape[0]
         self.x = x
-        col = im2col(x, fh, fw, self.stride, self.pad)
-        self.col = col if col.dtype == self.W.dtype else col.astype(self.W.dtype)  # BLAS wants one dtype: 2x here
-        out_h = (x.shape[2] + 2 * self.pad - fh) // self.stride + 1
-        out_w = (x.shape[3] + 2 * self.pad - fw) // self.stride + 1
-        self.col_W = self.W.reshape(fn, -1).T  # the book's (C·FH·FW, FN) view
-        out = self.op.forward(self.col, self.col_W.T, self.b)  # Linear keeps weights as (out, in)
-        return out.reshape(n, out_h, out_w, fn).transpose(0, 3, 1, 2)
+        self.op = _Conv2dOp(stride=self.stride, padding=self.pad)
+        # the book's product of float32 images with float64 filters is float64: BLAS wants one dtype
+        return self.op.forward(x.astype(self.W.dtype, copy=False), self.W, self.b)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dout -> dx; the parameters' gradients are kept as the book's attributes (dW, db, ...)."""
-        fn, _, fh, fw = self.W.shape
-        dcol, dW, self.db = self.op.backward(dout.transpose(0, 2, 3, 1).reshape(-1, fn))
-        self.dW = dW.reshape(self.W.shape)
-        return col2im(dcol, self.x.shape, fh, fw, self.stride, self.pad)
+        dx, self.dW, self.db = self.op.backward(dout)
+        return dx
 
 
 class Pooling:
-    """Max pooling over pool_h x pool_w windows of each channel: im2col, then the Max op over each window.
+    """Max pooling over pool_h x pool_w windows of each channel (graphgrad's max_pool2d op).
 
-    Backward is the Max op's (the gradient goes to the window's maximum, shared among exact ties),
-    folded back by col2im.
+    As in the book, padding is zeros and backward sends each window's gradient to its first maximum.
     """
 
     def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0):
         """The book's constructor arguments (see the class docstring)."""
         self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
         self.x = None
-        self.op = _MaxOp(axis=1)
+        self.op = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The forward pass on a batch, as the book's layer (keeping what backward needs)."""
-        n, c, h, w = x.shape
-        out_h = (h + 2 * self.pad - self.pool_h) // self.stride + 1
-        out_w = (w + 2 * self.pad - self.pool_w) // self.stride + 1
         self.x = x
-        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad).reshape(-1, self.pool_h * self.pool_w)
-        out = self.op.forward(col)
-        return out.reshape(n, out_h, out_w, c).transpose(0, 3, 1, 2)
+        p = self.pad
+        if p:
+            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        self.op = _MaxPool2dOp((self.pool_h, self.pool_w), stride=self.stride)
+        return self.op.forward(x)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout -> dx; the parameters' gradients are kept as the book's attributes (dW, db, ...)."""
-        dwin = self.op.backward(dout.transpose(0, 2, 3, 1).reshape(-1))
-        c = self.x.shape[1]
-        dcol = dwin.reshape(-1, c * self.pool_h * self.pool_w)
-        return col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
+        """dout -> dx (the gradient at each window's first maximum, summed where windows overlap)."""
+        dx = self.op.backward(dout)
+        p = self.pad
+        return dx[:, :, p:dx.shape[2] - p, p:dx.shape[3] - p] if p else dx
