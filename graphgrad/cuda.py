@@ -1,12 +1,12 @@
 """graphgrad.cuda: whether CUDA GPUs are usable, how many, which is current, and their random seeds.
 
-GPU arrays are CuPy arrays (the optional extra `pip install 'graphgrad[cuda]'`). CuPy is imported
+GPU arrays are CuPy arrays (the optional extra `pip install -e '.[cuda]'`). CuPy is imported
 only when one of these functions is called, never by `import graphgrad`. Without CuPy or without a
 GPU, `is_available()` is False and `device_count()` 0; the functions that need a GPU say why not.
 """
 from __future__ import annotations
 
-INSTALL = "pip install 'graphgrad[cuda]'"
+INSTALL = "pip install -e '.[cuda]'"
 
 
 def _cupy():

@@ -100,6 +100,7 @@ def test_the_package_metadata_describes_graphgrad():
     root = Path(__file__).parent.parent
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["authors"] and len(project["keywords"]) >= 5
+    assert project["license"] == "MIT" and (root / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
     assert "Programming Language :: Python :: 3 :: Only" in project["classifiers"]
     # every extra the README tells users to install exists
     readme = (root / "README.md").read_text(encoding="utf-8")

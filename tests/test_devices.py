@@ -55,9 +55,9 @@ def test_device_refuses_bad_names(bad):
 def test_cuda_without_cupy_says_so():
     assert gg.cuda.is_available() is False and gg.cuda.device_count() == 0
     assert "CuPy is not installed" in gg.cuda.unavailable_reason()
-    assert "pip install 'graphgrad[cuda]'" in gg.cuda.unavailable_reason()
+    assert "pip install -e '.[cuda]'" in gg.cuda.unavailable_reason()
     for call in (gg.cuda.synchronize, gg.cuda.current_device):
-        with pytest.raises(RuntimeError, match=r"CUDA is not available: CuPy is not installed.*graphgrad\[cuda\]"):
+        with pytest.raises(RuntimeError, match=r"CUDA is not available: CuPy is not installed.*pip install -e '\.\[cuda\]'"):
             call()
     gg.cuda.manual_seed(0)  # as torch.cuda.manual_seed: silently nothing without a GPU
     gg.cuda.manual_seed_all(0)
@@ -93,7 +93,7 @@ def test_to_cuda_says_why_not():
     x = gg.tensor([1.0, 2.0], requires_grad=True)
     for move in (lambda: x.to("cuda"), lambda: x.cuda(), lambda: x.to("cuda:1", "float64"),
                  lambda: gg.tensor([1.0], device="cuda"), lambda: x.to(device=gg.device("cuda"))):
-        with pytest.raises(RuntimeError, match=r"CUDA is not available: CuPy is not installed \(pip install 'graphgrad\[cuda\]'"):
+        with pytest.raises(RuntimeError, match=r"CUDA is not available: CuPy is not installed \(pip install -e '\.\[cuda\]'"):
             move()
     with pytest.raises(RuntimeError, match=r"moving an array to cuda:1: CUDA is not available"):
         x.to(1)  # an index means that GPU, as in PyTorch

@@ -186,7 +186,7 @@ def test_cli_train_device_flag(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main([*args, "--device", "cuda"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "CuPy is not installed" in err[0] and "graphgrad[cuda]" in err[0]
+    assert len(err) == 1 and "CuPy is not installed" in err[0] and "pip install -e '.[cuda]'" in err[0]
 
 
 def test_fit_on_the_device_matches_numpy_without_reading_every_step(monkeypatch):

@@ -17,5 +17,5 @@ def test_missing_onnx_names_what_to_install(monkeypatch):
     import pytest
 
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
-    with pytest.raises(ImportError, match=r"pip install 'graphgrad\[onnx\]'"):
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[onnx\]'"):
         gonnx.load("model.onnx")

@@ -235,6 +235,6 @@ def test_without_tqdm_or_matplotlib_training_still_runs(tmp_path, monkeypatch, c
     model, opt, loader, data = make_run()
     history = fit(model, cross_entropy, opt, loader, epochs=2, test_data=data, out_dir=tmp_path, progress=True)
     captured = capsys.readouterr()
-    assert "no progress bar: tqdm is not installed (pip install 'graphgrad[train]')" in captured.err
+    assert "no progress bar: tqdm is not installed (pip install -e '.[train]')" in captured.err
     assert captured.out.count("no curves.png: History.plot needs matplotlib") == 1
     assert len(history) == 2 and (tmp_path / "metrics.csv").exists() and not (tmp_path / "curves.png").exists()

@@ -56,7 +56,7 @@ def register(subparsers) -> None:
                    help="exit with status 1 if the final test accuracy is below this (a check for scripts)")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the processes of `mpirun -n K graphgrad train ...` (needs "
-                        "graphgrad[mpi]): each takes its share of every --batch-size batch, rank 0 alone "
+                        "the [mpi] extra): each takes its share of every --batch-size batch, rank 0 alone "
                         "prints and writes; see docs/distributed.md")
     p.set_defaults(run=run_train_or_abort)
 
@@ -98,7 +98,7 @@ def blas_threads(n: int):
         import threadpoolctl
     except ImportError:
         if n != 1:
-            raise UsageError("--threads needs threadpoolctl: pip install 'graphgrad[train]' "
+            raise UsageError("--threads needs threadpoolctl: pip install -e '.[train]' "
                              "(or pip install threadpoolctl)") from None
         yield
         return

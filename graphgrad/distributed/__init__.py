@@ -1,6 +1,6 @@
 """Data-parallel training over MPI (mpi4py, Open MPI): the same result on N processes as on one.
 
-Optional: needs `pip install 'graphgrad[mpi]'` and an MPI library; mpi4py is imported by
+Optional: needs `pip install -e '.[mpi]'` and an MPI library; mpi4py is imported by
 `init()` (which every function here calls), so importing this package costs nothing.
 See docs/distributed.md.
 """

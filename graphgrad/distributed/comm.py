@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 
-INSTALL_HINT = ("graphgrad.distributed needs mpi4py and an MPI library: pip install 'graphgrad[mpi]' "
+INSTALL_HINT = ("graphgrad.distributed needs mpi4py and an MPI library: pip install -e '.[mpi]' "
                 "(on Debian/Ubuntu first: apt-get install openmpi-bin libopenmpi-dev)")
 
 _world = None  # mpi4py's COMM_WORLD once init() ran

@@ -5,7 +5,7 @@
     graphgrad.onnx.export_graph(loss_node, [x], "g.onnx")  # a static graph, inputs to a node
     net = graphgrad.onnx.load("model.onnx")                # a graphgrad Module: run, fine-tune, draw
 
-Needs the optional `onnx` package (`pip install graphgrad[onnx]`, which also brings ONNX
+Needs the optional `onnx` package (`pip install -e '.[onnx]'`, which also brings ONNX
 Runtime for checking); importing graphgrad, or this package, does not import it.
 """
 from .errors import ONNXError, UnsupportedOperatorError

@@ -19,5 +19,5 @@ def require(name: str = "onnx") -> ModuleType:
         return importlib.import_module(name)
     except ImportError:
         raise ImportError(
-            f"graphgrad.onnx needs the {name!r} package: pip install 'graphgrad[onnx]' (or pip install {name})"
+            f"graphgrad.onnx needs the {name!r} package: pip install -e '.[onnx]' (or pip install {name})"
         ) from None

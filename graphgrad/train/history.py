@@ -51,7 +51,7 @@ class History:
             import matplotlib.pyplot as plt
         except ImportError:
             raise ImportError(
-                "History.plot needs matplotlib: pip install 'graphgrad[train]' (or pip install matplotlib)"
+                "History.plot needs matplotlib: pip install -e '.[train]' (or pip install matplotlib)"
             ) from None
         epochs = self["epoch"]
         fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))

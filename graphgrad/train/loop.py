@@ -323,7 +323,7 @@ def _progress_bar(total: int, initial: int, progress: bool | None, quiet: bool):
     try:
         from tqdm import tqdm
     except ImportError:
-        print("no progress bar: tqdm is not installed (pip install 'graphgrad[train]')", file=sys.stderr)
+        print("no progress bar: tqdm is not installed (pip install -e '.[train]')", file=sys.stderr)
         return None
     return tqdm(total=total, initial=initial, unit="it", dynamic_ncols=True, file=sys.stderr)
 
