@@ -111,3 +111,19 @@ def test_missing_and_legacy_files_are_named(tmp_path):
     (tmp_path / "graph.json").write_text("{}")
     with pytest.raises(graphgrad.CheckpointError, match="earlier graphgrad .graph.json"):
         G.load(tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_python_numbers_compute_in_the_graphs_dtype_before_and_after_a_round_trip(dtype, tmp_path):
+    with G.Graph() as g:
+        x = G.Variable((2,), trainable=False, name="x", dtype=dtype)
+        y = x * 0.1 + 1 / 3
+    x.set_value(np.array([1.0, 2.0], dtype=dtype))
+    exact = np.array([1.0, 2.0], dtype=dtype) * 0.1 + 1 / 3  # NumPy's rule for Python numbers
+    assert y.forward().dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(y.forward(), exact)  # a float32 0.1 would be off by 1.5e-9 in float64
+    g2 = G.load(G.save(g, tmp_path / "g.npz"))
+    g2["x"].set_value(np.array([1.0, 2.0], dtype=dtype))
+    np.testing.assert_array_equal(g2.nodes[-1].forward(), exact)
+    with pytest.raises(ValueError, match="a constant with no gradient"):
+        G.gradients(y, [y.parents[1]])

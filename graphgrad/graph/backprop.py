@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.engine import run_backward
 from ..backend import is_floating, shared_ones, to_numpy
-from .node import Node, Variable, _invalidate_children
+from .node import Constant, Node, Variable, _invalidate_children
 
 
 def gradients(target: Node, variables, grad=None) -> list:
@@ -26,6 +26,8 @@ def gradients(target: Node, variables, grad=None) -> list:
             raise ValueError(
                 f"gradients: {getattr(v, 'name', v)!r} is not a node of the graph of target {target.name!r}"
             )
+        if isinstance(v, Constant) and v.number is not None:
+            raise ValueError(f"gradients: {v.name!r} is the number {v.number}, a constant with no gradient")
         if isinstance(v, Variable) and v._tensor is not None and not v._tensor.requires_grad \
                 and is_floating(v._tensor.dtype):
             v.wants_grad = v._tensor.requires_grad = True  # an input: record what depends on it again

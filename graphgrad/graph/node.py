@@ -169,18 +169,27 @@ class Variable(Node):
 
 
 class Constant(Variable):
-    """A fixed, non-trainable value made from a Python number or array used in an operation."""
+    """A fixed, non-trainable value made from a Python number or array used in an operation.
+
+    A Python number stays a Python number for the ops (`number`), as in eager code: `x * 0.1`
+    computes in x's dtype, exactly 0.1 in a float64 graph (a float32 constant would make it
+    0.1000000015) and without promoting a float32 graph.
+    """
 
     op_name = "Constant"
+    number = None  # the Python number the ops see, for a constant made from one
 
     def __init__(self, value, name: str | None = None, graph: Graph | None = None):
         """A constant holding `value` (a number, an array or an eager tensor's data)."""
         if isinstance(value, Tensor):
             value = value.data
-        arr = as_array(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else as_array(value)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        arr = np.asarray(float(value)) if number else as_array(value)
         if arr.dtype == object:
             raise TypeError(f"Constant: {type(value).__name__} is not numeric data")
         super().__init__(arr.shape, init=arr, trainable=False, name=name, graph=graph)
+        if number:
+            self.number = self._tensor = float(value)  # what _evaluate hands the op
         self.matrix_api = False  # a constant follows the nodes it is combined with
 
 

@@ -55,7 +55,9 @@ def save(graph: Graph, location) -> Path:
         else:
             entry.update(kind="constant" if isinstance(n, Constant) else "variable",
                          shape=list(n.declared_shape), trainable=n.trainable)
-            if n._value is not None:
+            if isinstance(n, Constant) and n.number is not None:
+                entry["number"] = n.number  # stays a Python number for the ops (see Constant)
+            elif n._value is not None:
                 values[f"node{i}"] = n._value
         nodes.append(entry)
     io.save({"format": FORMAT, "version": VERSION, "nodes": nodes, "values": values}, path)
@@ -126,6 +128,11 @@ def _build(entry: dict, parents: list, value, graph: Graph, bad, i: int):
     if parents:
         raise bad(f"node {i} ({name!r}): a {kind} has no parents")
     if kind == "constant":
+        number = entry.get("number")
+        if number is not None:
+            if not isinstance(number, (int, float)) or isinstance(number, bool):
+                raise bad(f"node {i} ({name!r}): number {number!r:.40} must be a number")
+            return Constant(float(number), graph=graph, name=name)
         if value is None:
             raise bad(f"node {i} ({name!r}): a constant without a value")
         return Constant(value, graph=graph, name=name)
