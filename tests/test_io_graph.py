@@ -127,3 +127,18 @@ def test_python_numbers_compute_in_the_graphs_dtype_before_and_after_a_round_tri
     np.testing.assert_array_equal(g2.nodes[-1].forward(), exact)
     with pytest.raises(ValueError, match="a constant with no gradient"):
         G.gradients(y, [y.parents[1]])
+
+
+def test_the_articles_column_vectors_stay_columns_after_a_round_trip(tmp_path):
+    with G.Graph() as g:
+        x = G.Variable(3, trainable=False, name="x")  # the article's 3 x 1 column
+        w = G.Variable(3, init=np.ones((3, 1)), name="w")
+        G.dot(w, x, name="neuron")  # their inner product, 1 x 1
+    g2 = G.load(G.save(g, tmp_path / "g.npz"))
+    for graph in (g, g2):
+        graph["x"].set_value(np.asmatrix([1.0, 2.0, 3.0]).T)
+        graph["neuron"].forward()
+        assert graph["x"].matrix_api and isinstance(graph["neuron"].value, np.matrix)
+        assert graph["neuron"].value[0, 0] == 6.0
+    again = G.dot(g2["w"], g2["x"])  # new nodes on loaded columns follow the column API too
+    assert again.forward().shape == (1, 1)

@@ -55,6 +55,8 @@ def save(graph: Graph, location) -> Path:
         else:
             entry.update(kind="constant" if isinstance(n, Constant) else "variable",
                          shape=list(n.declared_shape), trainable=n.trainable)
+            if n.matrix_api:
+                entry["column"] = True  # the article's n x 1 column (Variable(n)): its value is an np.matrix
             if isinstance(n, Constant) and n.number is not None:
                 entry["number"] = n.number  # stays a Python number for the ops (see Constant)
             elif n._value is not None:
@@ -139,7 +141,11 @@ def _build(entry: dict, parents: list, value, graph: Graph, bad, i: int):
     trainable = entry.get("trainable")
     if not isinstance(trainable, bool):
         raise bad(f"node {i} ({name!r}): trainable must be true or false")
-    return Variable(tuple(shape), init=False if value is None else value, trainable=trainable, graph=graph, name=name)
+    column = entry.get("column", False)
+    if column is not False and not (column is True and len(shape) == 2 and shape[1] == 1 and shape[0] is not None):
+        raise bad(f"node {i} ({name!r}): column {column!r:.20} must be true, for an n x 1 shape (got {shape})")
+    return Variable(shape[0] if column else tuple(shape), init=False if value is None else value, trainable=trainable,
+                    graph=graph, name=name)
 
 
 def _encode(x):
