@@ -44,6 +44,8 @@ def save(graph: Graph, location) -> Path:
     nodes, values = [], {}
     for i, n in enumerate(graph.nodes):
         entry = {"name": n.name, "parents": [index[id(p)] for p in n.parents]}
+        if n.matrix_api:
+            entry["matrix"] = True  # the article's column-vector API (Variable(n)), MatrixSlow's: values are np.matrix
         if isinstance(n, Operation):
             key = registry_key(n.function_class)
             if Function.registry.get(key) is not n.function_class:
@@ -55,8 +57,6 @@ def save(graph: Graph, location) -> Path:
         else:
             entry.update(kind="constant" if isinstance(n, Constant) else "variable",
                          shape=list(n.declared_shape), trainable=n.trainable)
-            if n.matrix_api:
-                entry["column"] = True  # the article's n x 1 column (Variable(n)): its value is an np.matrix
             if isinstance(n, Constant) and n.number is not None:
                 entry["number"] = n.number  # stays a Python number for the ops (see Constant)
             elif n._value is not None:
@@ -100,6 +100,10 @@ def load(location) -> Graph:
             raise
         except Exception as err:  # a config the op refuses, a value of the wrong shape, ...
             raise bad(f"node {i} ({name!r}) cannot be rebuilt: {type(err).__name__}: {err}") from None
+        if entry.get("matrix", False) is not False:
+            if entry["matrix"] is not True:
+                raise bad(f"node {i} ({name!r}): matrix must be true or absent, got {entry['matrix']!r:.20}")
+            node.matrix_api = True
         made.append(node)
     return graph
 
@@ -141,11 +145,7 @@ def _build(entry: dict, parents: list, value, graph: Graph, bad, i: int):
     trainable = entry.get("trainable")
     if not isinstance(trainable, bool):
         raise bad(f"node {i} ({name!r}): trainable must be true or false")
-    column = entry.get("column", False)
-    if column is not False and not (column is True and len(shape) == 2 and shape[1] == 1 and shape[0] is not None):
-        raise bad(f"node {i} ({name!r}): column {column!r:.20} must be true, for an n x 1 shape (got {shape})")
-    return Variable(shape[0] if column else tuple(shape), init=False if value is None else value, trainable=trainable,
-                    graph=graph, name=name)
+    return Variable(tuple(shape), init=False if value is None else value, trainable=trainable, graph=graph, name=name)
 
 
 def _encode(x):
