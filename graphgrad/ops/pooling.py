@@ -5,8 +5,9 @@ over the output (a 2x2 pool: four vectorised passes), never a copy of the window
 keeps, per output element, which offset won (one byte), not a mask of the input: backward writes
 the gradient at those positions. The common 2x2, stride-2 max pool of a contiguous NumPy array
 runs as two pairwise rounds instead (horizontal pairs, then upper against lower), keeping each
-round's winner as a bit: long runs of memory rather than runs of W/2, ~2x faster. Each backward is itself differentiable (create_graph): it is a
-scatter to, or a gather from, the winners' flat indices, which are adjoint ops of each other.
+round's winner as a bool: long runs of memory rather than runs of W/2, ~2x faster. Each backward
+is itself differentiable (create_graph): it is a scatter to, or a gather from, the winners' flat
+indices, which are adjoint ops of each other.
 """
 from __future__ import annotations
 
@@ -289,11 +290,8 @@ class MaxPool2d(Function):
         self.in_shape = tuple(x.shape)
         x2 = _lift(xp, x, n)
         memory = in_memory_order(x2) if g.kernel == (2, 2) and tiles(g) else None
-        self.paired = memory is not None
-        if self.paired:
-            best, right, lower = _pool_pairs(memory)
-            if best is None:  # a NaN: its position comes from the exact scan
-                self.paired = False
+        best, right, lower = (None, None, None) if memory is None else _pool_pairs(memory)
+        self.paired = best is not None  # not for a NaN: its position comes from the exact scan
         if self.paired:
             self.save_for_backward(right, lower)
             self.memory_shape, self.channel_major = best.shape, memory is not x2
