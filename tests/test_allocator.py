@@ -2,6 +2,7 @@
 temporaries reuse the heap instead of faulting in fresh pages each time."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -24,8 +25,6 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
 
 def _faults(**env) -> int:
-    import os
-
     out = subprocess.run([sys.executable, "-c", PROBE], env={**os.environ, **env}, capture_output=True, text=True,
                          check=True)
     return int(out.stdout.split()[-1])

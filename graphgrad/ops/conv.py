@@ -211,7 +211,7 @@ def face_x(xp, y, w, g: Geometry, like=None):
     """The adjoint in x (conv_transpose2d): x (N, C, H, W) from y (N, O, OH, OW) and w (O, C/groups, kh, kw)."""
     reach = [d * (k - 1) for k, d in zip(g.kernel, g.dilation)]
     exact = all(p - r == o for p, r, o in zip(g.padded, reach, g.out))  # stride 1 leaves no input row unread
-    few_outputs = w.shape[0] <= 3 * w.shape[1]  # O ≤ 3·C/groups: the patch matrix of y is the smaller copy
+    few_outputs = w.shape[0] <= 3 * w.shape[1] * g.groups  # O ≤ 3·C: the patch matrix of y is the smaller copy
     if g.stride == (1, 1) and exact and few_outputs and all(lo <= r and hi <= r for (lo, hi), r in zip(g.pads, reach)):
         # Stride 1: the adjoint is the convolution of y with the flipped, transposed kernel; its patch
         # matrix and a GEMM over O·kh·kw cost less than a GEMM over O and col2im's strided adds
