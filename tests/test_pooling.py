@@ -1,6 +1,8 @@
 """Pooling, padding, flatten, BatchNorm2d and Dropout2d against PyTorch (values, gradients, second order)."""
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -8,6 +10,7 @@ from hypothesis import strategies as st
 
 import graphgrad as gg
 from graphgrad import nn
+from graphgrad.ops import pooling
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle (pip install torch==2.13.0)")
 from test_conv import FEW, compare_with_torch  # noqa: E402  (the same oracle helper)
@@ -113,12 +116,15 @@ def _laid_out(x, layout):
 
 
 @FEW
-@given(case=tiled_pools(), return_indices=st.booleans())
-def test_tiled_max_pool_picks_the_first_of_ties_in_every_layout(case, return_indices):
+@given(case=tiled_pools(), return_indices=st.booleans(), chunk=st.sampled_from([pooling.PAIR_CHUNK_BYTES, 1, 300]))
+def test_tiled_max_pool_picks_the_first_of_ties_in_every_layout(case, return_indices, chunk):
+    """Every layout, with the paired kernels' chunks of one window row, of a few, or the whole array."""
     x, layout = case
-    compare_with_torch(lambda t, **k: gg.max_pool2d(t, 2, **k),
-                       lambda t, **k: F.max_pool2d(t.contiguous(), 2, **k), [_laid_out(x, layout)],
-                       return_indices=return_indices)
+    with mock.patch.object(pooling, "PAIR_CHUNK_BYTES", chunk):
+        for second_order in (False, True):  # plain backward runs the paired kernel; create_graph, its scatter op
+            compare_with_torch(lambda t, **k: gg.max_pool2d(t, 2, **k),
+                               lambda t, **k: F.max_pool2d(t.contiguous(), 2, **k), [_laid_out(x, layout)],
+                               second_order=second_order, return_indices=return_indices)
 
 
 @pytest.mark.parametrize("layout", ["nchw", "channel-major"])

@@ -134,9 +134,9 @@ def im2col(xp, x, g: Geometry):
 PATCH_BLOCK_BYTES = 2 << 20
 
 
-def blocks(n: int, image_bytes: int) -> list:
-    """Batch slices whose patch matrices take about PATCH_BLOCK_BYTES each."""
-    step = max(1, PATCH_BLOCK_BYTES // max(1, image_bytes))
+def blocks(n: int, item_bytes: int, budget: int = PATCH_BLOCK_BYTES) -> list:
+    """Slices of n items (images, rows) of item_bytes each, about `budget` bytes a slice."""
+    step = max(1, budget // max(1, item_bytes))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 

@@ -5,7 +5,7 @@ over the output (a 2x2 pool: four vectorised passes), never a copy of the window
 keeps, per output element, which offset won (one byte), not a mask of the input: backward writes
 the gradient at those positions. The common 2x2, stride-2 max pool of a contiguous NumPy array
 runs as two pairwise rounds instead (horizontal pairs, then upper against lower), keeping each
-round's winner as a bool: long runs of memory rather than runs of W/2, ~2x faster. Each backward
+round's winner as a bool, a cache-sized chunk of rows at a time: ~4x faster. Each backward
 is itself differentiable (create_graph): it is a scatter to, or a gather from, the winners' flat
 indices, which are adjoint ops of each other.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import namespace
-from .conv import Geometry, channel_major_zeros, check_input, pair
+from .conv import Geometry, blocks, channel_major_zeros, check_input, pair
 from ..autograd.tensor import unwrap
 
 
@@ -215,25 +215,41 @@ def in_memory_order(x):
     return t if t.flags.c_contiguous else None
 
 
+# The paired kernels go through the array a chunk of window rows at a time, each chunk's rounds
+# done while it is in the core's cache: on the SimpleConvNet's 30x24x24 maps (batch 100, 7 MB)
+# 3.2 ms instead of 6.7 for whole-array passes, whose intermediates went through memory.
+PAIR_CHUNK_BYTES = 512 << 10
+
+
 def _pool_pairs(memory):
     """2x2, stride-2 max pooling of a C-contiguous (A, B, H, W) array as two pairwise rounds.
 
     First each horizontal pair (its right one wins only if greater: the first maximum wins ties),
-    then the upper and lower pair winners. Both rounds read long runs of memory, where a scan
-    over the four window offsets reads runs of W/2. Returns the maxima (A, B, H/2, W/2) and the
-    two rounds' results (`right`: per pair, `lower`: per window), or (None, None, None) when a
-    NaN is among the maxima (its position is the exact scan's job).
+    then the upper and lower pair winners. The pairs' two halves are first copied apart (NumPy's
+    comparisons run ~8x faster on contiguous arrays than on stride-2 views). Returns the maxima
+    (A, B, H/2, W/2) and the two rounds' results (`right`: per pair, `lower`: per window), or
+    (None, None, None) when a NaN is among the maxima (its position is the exact scan's job).
     """
     a, b, h, w = memory.shape
-    flat = memory.reshape(-1)
-    halves = np.maximum(flat[0::2], flat[1::2])
-    right = np.greater(flat[1::2], flat[0::2])
-    rows = halves.reshape(-1, 2, w // 2)
-    best = np.maximum(rows[:, 0], rows[:, 1])
+    rows = memory.reshape(-1, 2 * w)  # one row of windows: its upper and lower input rows
+    n = rows.shape[0]
+    best = np.empty((n, w // 2), dtype=memory.dtype)
+    right, lower = np.empty((n, w), dtype=bool), np.empty((n, w // 2), dtype=bool)
+    parts = blocks(n, 2 * w * memory.itemsize, PAIR_CHUNK_BYTES)
+    size = (parts[0].stop - parts[0].start) * w
+    first, second = np.empty(size, dtype=memory.dtype), np.empty(size, dtype=memory.dtype)
+    for part in parts:
+        flat = rows[part].reshape(-1)
+        left, other = first[:flat.size // 2], second[:flat.size // 2]
+        np.copyto(left, flat[0::2])
+        np.copyto(other, flat[1::2])
+        np.greater(other, left, out=right[part].reshape(-1))
+        halves = np.maximum(left, other, out=left).reshape(-1, 2, w // 2)
+        np.maximum(halves[:, 0], halves[:, 1], out=best[part])
+        np.greater(halves[:, 1], halves[:, 0], out=lower[part])
     if np.isnan(best.sum()):
         return None, None, None
-    lower = np.greater(rows[:, 1], rows[:, 0])
-    return best.reshape(a, b, h // 2, w // 2), right, lower
+    return best.reshape(a, b, h // 2, w // 2), right.reshape(-1), lower
 
 
 def _pairs_winner(right, lower, shape: tuple, swapped: bool):
@@ -250,14 +266,18 @@ def _unpool_pairs(right, lower, gy, swapped: bool):
     memory = gy.transpose(1, 0, 2, 3) if swapped else gy
     a, b, oh, ow = memory.shape
     finite = np.isfinite(gy.sum())
-    pairs = np.empty((a * b * oh, 2, ow), dtype=gy.dtype)
-    g = memory.reshape(-1, ow)  # a copy when gy is laid out otherwise
-    put(g, ~lower, pairs[:, 0], finite)
-    put(g, lower, pairs[:, 1], finite)
+    g = memory.reshape(-1, ow)  # one row of windows per row (a copy when gy is laid out otherwise)
     out = np.empty((a, b, 2 * oh, 2 * ow), dtype=gy.dtype)
-    flat, half = out.reshape(-1), pairs.reshape(-1)
-    put(half, ~right, flat[0::2], finite)
-    put(half, right, flat[1::2], finite)
+    rows, right = out.reshape(-1, 4 * ow), right.reshape(-1, 2 * ow)
+    parts = blocks(g.shape[0], 4 * ow * gy.itemsize, PAIR_CHUNK_BYTES)
+    buffer = np.empty((parts[0].stop - parts[0].start, 2, ow), dtype=gy.dtype)
+    for part in parts:
+        pairs = buffer[:part.stop - part.start]
+        put(g[part], ~lower[part], pairs[:, 0], finite)
+        put(g[part], lower[part], pairs[:, 1], finite)
+        half, flat, won = pairs.reshape(-1), rows[part].reshape(-1), right[part].reshape(-1)
+        put(half, ~won, flat[0::2], finite)
+        put(half, won, flat[1::2], finite)
     return out.transpose(1, 0, 2, 3) if swapped else out
 
 
