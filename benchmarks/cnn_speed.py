@@ -10,7 +10,9 @@ there is mostly waiting for a core) and its training-phase memory growth (peak R
 the first step); the table shows the median over rounds. The machine this was written on is shared,
 so single timings are noisy: compare contenders within one run. GFLOP/s counts the step's matrix
 products (forward, weight gradients, input gradients where needed), next to this machine's
-single-thread SGEMM rate measured in the same run (the GEMM bound).
+single-thread SGEMM rate measured in the same run (the GEMM bound). Also measured: the step's own
+matrix products alone, at the shapes graphgrad's kernels give OpenBLAS (patch blocks of a few
+images; small M and K run far below the 1024-square rate), the floor of any im2col-plus-GEMM step.
 
     python benchmarks/cnn_speed.py [--steps 20] [--rounds 5] [--nets simple,deep] [--out benchmarks/results/cnn_speed.json]
 """
@@ -80,6 +82,50 @@ def gemm_rate() -> float:
         a @ a
         best = min(best, time.process_time() - start)
     return 2 * 1024 ** 3 / best / 1e9
+
+
+def step_gemms(net: str) -> list:
+    """The (M, K, N) of each matrix product in graphgrad's step, as its NumPy kernels call them.
+
+    A convolution multiplies a patch block of a few images at a time (graphgrad.ops.conv.blocks):
+    forward (O, C·k·k) by (C·k·k, cols), the input gradient (stride 1: a convolution of the padded
+    output gradient with the flipped kernel) (C, O·k·k) by (O·k·k, cols), the weight gradient
+    (O, cols) by (cols, C·k·k); then the two affine layers' three products each.
+    """
+    from graphgrad.ops.conv import blocks
+
+    layers, flat = shapes(net)
+    gemms, first = [], True
+    for kind, (c, h, w), (o, oh, ow), p in layers:
+        if kind != "conv":
+            continue
+        k = p[0]
+        for part in blocks(BATCH, c * k * k * oh * ow * 4):
+            n = (part.stop - part.start) * oh * ow
+            gemms += [(o, c * k * k, n), (o, n, c * k * k)]
+        if not first:
+            for part in blocks(BATCH, o * k * k * h * w * 4):
+                gemms.append((c, o * k * k, (part.stop - part.start) * h * w))
+        first = False
+    hidden = NETS[net]["hidden"]
+    for n_in, n_out in ((flat, hidden), (hidden, 10)):
+        gemms += [(BATCH, n_in, n_out), (n_in, BATCH, n_out), (BATCH, n_out, n_in)]
+    return gemms
+
+
+def shaped_gemm_ms(net: str, rounds: int = 5) -> float:
+    """CPU time of the step's matrix products alone at their own shapes (their operands ready-made,
+    a fresh one per product as in the step): what im2col plus GEMM costs before any copy."""
+    rng = np.random.default_rng(0)
+    operands = [(rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32))
+                for m, k, n in step_gemms(net)]
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for a, b in operands:
+            a @ b
+        best = min(best, time.process_time() - start)
+    return 1e3 * best
 
 
 def initial_weights(net: str, seed: int = 0):
@@ -321,6 +367,7 @@ def main() -> None:
         return
     nets, contenders = args.nets.split(","), args.contenders.split(",")
     rate = gemm_rate()
+    floors = {net: shaped_gemm_ms(net) for net in nets}
     runs = {(n, c): [] for n in nets for c in contenders}
     for r in range(args.rounds):
         for net in nets:
@@ -331,8 +378,10 @@ def main() -> None:
                 if proc.returncode:
                     sys.exit(f"{c} on {net} failed:\n{proc.stderr}")
                 runs[net, c].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    report = {"gemm_gflops_1thread": rate, "batch": BATCH, "rounds": args.rounds, "steps": args.steps, "results": {}}
-    print(f"single-thread SGEMM: {rate:.0f} GFLOP/s")
+    report = {"gemm_gflops_1thread": rate, "batch": BATCH, "rounds": args.rounds, "steps": args.steps,
+              "step_gemms_ms": floors, "results": {}}
+    print(f"single-thread SGEMM: {rate:.0f} GFLOP/s (1024-square); the step's own GEMMs alone, at their shapes: "
+          + ", ".join(f"{net} {ms:.1f} ms" for net, ms in floors.items()))
     print(f"{'net':>7} {'contender':>10} {'ms/step':>8} {'vs torch':>9} {'GFLOP/s':>8} {'GEMM bound ms':>14} {'mem MB':>7}")
     for net in nets:
         flops = step_flops(net)
