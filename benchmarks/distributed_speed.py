@@ -6,10 +6,10 @@ ones run `mpirun -n 2` with DistributedDataParallel over a ShardedDataset (each 
 of every batch): with the reductions overlapped with backward (the default, which puts either
 network's gradient in one bucket; and with 1 MiB buckets, two each here, of which the first
 travels while backward computes the first layer's gradients), and with them all after backward
-(`no_sync()` around backward, then `sync_gradients()`). BLAS is pinned to
-one thread per process. The rounds are interleaved (every configuration once per round) and the
-medians reported, from wall time and from CPU time (`time.process_time` per rank, the slower
-rank's): on a machine shared with other work the wall figures show the contention and the CPU
+(`no_sync()` around backward, then `sync_gradients()`). BLAS is pinned to one thread per process.
+The rounds are interleaved (every configuration once per round, the order rotated from round to
+round) and the medians reported, from wall time and from CPU time (`time.process_time` per rank,
+the slower rank's): on a machine shared with other work the wall figures show the contention and the CPU
 figures what the code costs. Also measured: the time per step spent in `sync_gradients` (the
 reductions not yet done when backward ends, plus waiting for the slower rank), the bare
 `Allreduce` of one step's gradients, and the bytes each rank all-reduces per step. Random data of
@@ -179,10 +179,11 @@ def main() -> None:
     networks = args.networks.split(",")
     runs = {n: {label: [] for label in CONFIGS} for n in networks}
     loads = [os.getloadavg()[0]]
-    for _ in range(args.rounds):
+    labels = list(CONFIGS)
+    for r in range(args.rounds):
         for network in networks:
-            for label, config in CONFIGS.items():
-                runs[network][label].append(launch(network, *config))
+            for label in labels[r % len(labels):] + labels[:r % len(labels)]:  # each configuration in turn first
+                runs[network][label].append(launch(network, *CONFIGS[label]))
         loads.append(os.getloadavg()[0])
     report = {"cpus": os.cpu_count(), "rounds": args.rounds, "load_average_1min": loads,
               "networks": {n: summarise(n, runs[n]) for n in networks}}
