@@ -237,10 +237,9 @@ VALUE_CASES = {
 }
 
 
-# Ops known not to be neutral yet (einsum is not in the standard; scatter_reduce uses NumPy's
-# ufunc.at): xfail(strict=True) in tests/test_array_api.py, so each entry must be removed the day its
-# op passes there.
-NOT_YET_NEUTRAL = {"einsum", "scatter_reduce"}
+# Ops known not to be neutral yet (einsum is not in the standard): xfail(strict=True) in
+# tests/test_array_api.py, so each entry must be removed the day its op passes there.
+NOT_YET_NEUTRAL = {"einsum"}
 
 
 # Ops whose result is a Python value, not a tensor: tests/test_array_api.py checks them one by one.
