@@ -271,11 +271,6 @@ def time_steps(target: Target, steps: int, repeats: int, dry_batch: int | None) 
     for name, build, shape, batch in STEP_ROWS:
         n = dry_batch or batch
         row = {"model": name, "batch": n}
-        if build is not mlp and not hasattr(gg, "conv2d"):
-            row["skipped"] = "graphgrad.conv2d does not exist in this tree (the convolution issue)"
-            print(f"  {name} batch {n}: skipped: {row['skipped']}")
-            rows.append(row)
-            continue
         rng = np.random.default_rng(0)
         x = rng.standard_normal((n, *shape)).astype(np.float32)
         t = rng.integers(0, 10, n)
@@ -354,8 +349,7 @@ def mnist_run(target: Target, data: str | None, epochs: int) -> dict:
             data = _fake_mnist(Path(tmp) / "mnist")
         elif data is None and not (cache_dir() / "mnist.npz").exists():
             return {"skipped": "no MNIST here: pass --data DIR (IDX files; see --prepare) or fill the cache"}
-        model = "cnn" if hasattr(gg, "conv2d") else "mlp"
-        args = ["train", "--model", model, "--optimizer", "adam", "--batch-size", "100", "--seed", "0",
+        args = ["train", "--model", "cnn", "--optimizer", "adam", "--batch-size", "100", "--seed", "0",
                 "--device", "cpu" if target.dry else "cuda", "--out", str(Path(tmp) / "run"), "--quiet"]
         args += ["--iters", "3"] if target.dry else ["--epochs", str(epochs)]
         if data is not None:

@@ -4,7 +4,6 @@
 `CASES` are differentiable: name -> (function of tensors, its float inputs as NumPy float64 arrays
 [, central-difference tolerance]); a name's first part (before "-") is the op it covers. `VALUE_CASES`
 carry no gradient (comparisons, indices, integer and boolean math): their values are compared.
-`NOT_YET_NEUTRAL` lists the ops known to fail on a strict Array-API library.
 """
 from __future__ import annotations
 
@@ -235,11 +234,6 @@ VALUE_CASES = {
     "bitwise_left_shift": (gg.bitwise_left_shift, [BITS, np.array([1, 2, 0])]),
     "bitwise_right_shift": (gg.bitwise_right_shift, [BITS, np.array([1, 2, 0])]),
 }
-
-
-# Ops known not to be neutral yet (scatter_reduce uses NumPy's ufunc.at): xfail(strict=True) in
-# tests/test_array_api.py, so each entry must be removed the day its op passes there.
-NOT_YET_NEUTRAL = {"scatter_reduce"}
 
 
 # Ops whose result is a Python value, not a tensor: tests/test_array_api.py checks them one by one.

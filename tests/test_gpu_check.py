@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import graphgrad as gg
-from graphgrad.testing import NOT_YET_NEUTRAL, PYTHON_RESULTS
+from graphgrad.testing import PYTHON_RESULTS
 
 pytest.importorskip("array_api_strict", reason="array-api-strict (the dev extra) stands in for CuPy")
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "gpu_check.py"
@@ -42,8 +42,8 @@ def test_dry_run_writes_every_section(dry_run):
 
 def test_every_registered_op_has_a_case(dry_run):
     _, report = dry_run
-    assert set(report["ops"]["uncovered"]) <= NOT_YET_NEUTRAL
-    assert {r["op"] for r in report["ops"]["rows"]} | NOT_YET_NEUTRAL | PYTHON_RESULTS >= {
+    assert report["ops"]["uncovered"] == []
+    assert {r["op"] for r in report["ops"]["rows"]} | PYTHON_RESULTS >= {
         c.name for c in gg.ops.public_ops() if c.__module__.startswith("graphgrad.")}
 
 
@@ -51,23 +51,17 @@ def test_every_op_matches_numpy_on_another_device(dry_run):
     """Forward, backward and second backward in float64 at rtol 1e-10 on array-api-strict's device1."""
     _, report = dry_run
     failures = {r["op"]: r["error"] for r in report["ops"]["rows"] if not r["ok"]}
-    assert set(failures) <= NOT_YET_NEUTRAL, failures  # the known CNN gaps, tests/test_array_api.py
+    assert not failures, failures
     assert all("grad 0" in r["checked"] for r in report["ops"]["rows"] if r["ok"] and r["differentiable"])
 
 
-def test_step_rows_are_the_issues_and_conv_rows_say_why_skipped(dry_run):
+def test_step_rows_are_the_issues_and_every_step_runs_on_the_stand_in_device(dry_run):
     status, report = dry_run
     rows = report["steps"]["rows"]
     assert [(r["model"].split()[0], r["batch"]) for r in rows] == [("mlp", 8)] * 2 + [("SimpleConvNet", 8)] * 2 + [("DeepConvNet", 8)]
     for row in rows:
-        if "graphgrad_error" in row:  # the CNN ops are not neutral yet (NOT_YET_NEUTRAL): on the stand-in device
-            assert not row["model"].startswith("mlp") and "Array API" in row["graphgrad_error"], row
-        elif row["model"].startswith("mlp") or hasattr(gg, "conv2d"):
-            assert row.get("graphgrad_ms", 0) > 0 and row.get("torch_ms", 0) > 0, row
-        else:
-            assert "graphgrad.conv2d does not exist" in row["skipped"]
-    known_gaps = any(not r["ok"] for r in report["ops"]["rows"]) or any("graphgrad_error" in r for r in rows)
-    assert status == (1 if known_gaps else 0)  # the script fails loudly while NOT_YET_NEUTRAL is not empty
+        assert "graphgrad_error" not in row and row.get("graphgrad_ms", 0) > 0 and row.get("torch_ms", 0) > 0, row
+    assert status == 0
 
 
 def test_without_a_gpu_the_real_check_says_why(tmp_path):

@@ -2,8 +2,8 @@
 
 Both offer the same names: the Array API standard's (`exp`, `sum(x, axis, keepdims)`,
 `permute_dims`, `concat`, `astype(x, dtype)`, ...) plus the few the standard lacks and ops need
-(`sum_to`, `scatter_add`, `pick`, `shared_ones`, `row_reducible`, `windows`). `NumpyOps` calls NumPy's
-methods and ufuncs directly: a generic wrapper would add microseconds to every op.
+(`sum_to`, `scatter_add`, `scatter_reduce_along`, `pick`, `shared_ones`, `row_reducible`, `windows`).
+`NumpyOps` calls NumPy's methods and ufuncs directly: a generic wrapper would add microseconds to every op.
 """
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ def to_numpy(x) -> np.ndarray:
         pass
     host = x.__array_namespace__().__array_namespace_info__().default_device()  # the library's CPU
     return np.from_dlpack(x.to_device(host))
+
+
+def _identity(xp, reduce: str, dtype):
+    """Where reduce ('sum', 'prod', 'amax', 'amin') starts in `dtype`: 0, 1, or the dtype's lowest or highest value."""
+    if reduce in ("sum", "prod"):
+        return int(reduce == "prod")
+    if is_floating(dtype):
+        return -math.inf if reduce == "amax" else math.inf
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
 
 
 def _reduce_axes(g_shape: tuple, shape: tuple) -> tuple:
@@ -156,6 +166,15 @@ class NumpyOps:
         grid = list(np.indices(index.shape, sparse=True))
         grid[dim] = index
         np.add.at(out, tuple(grid), values)
+        return out
+
+    @staticmethod
+    def scatter_reduce_along(shape, dim, index, values, reduce):
+        """scatter_add_along for reduce 'sum', 'prod', 'amax' or 'amin': the reduction's identity where nothing lands."""
+        out = np.full(shape, _identity(np, reduce, values.dtype), dtype=values.dtype)
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[dim] = index
+        {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce].at(out, tuple(grid), values)
         return out
 
     @staticmethod
@@ -382,11 +401,38 @@ class GenericOps:
 
     def scatter_add_along(self, shape, dim, index, values):
         """Zeros of `shape` with values added at index along `dim` (gather's adjoint), on the values' device."""
+        pos = self._positions_along(shape, dim, index, values)
+        return self.base.reshape(self._scatter_flat(math.prod(shape), pos, values), tuple(shape))
+
+    def scatter_reduce_along(self, shape, dim, index, values, reduce):
+        """scatter_add_along for reduce 'sum', 'prod', 'amax' or 'amin': the reduction's identity where nothing lands."""
+        if reduce == "sum":
+            return self.scatter_add_along(shape, dim, index, values)
+        xp, size, device = self.base, math.prod(shape), self.device(values)
+        pos = xp.reshape(self._positions_along(shape, dim, index, values), (-1,))
+        values = xp.reshape(values, (-1,))
+        start = _identity(xp, reduce, values.dtype)
+        if "cupy" in self.name and reduce != "prod" and values.dtype in (xp.float32, xp.float64):
+            # array_api_compat.cupy: cupyx has no scatter_prod, and its scatter_max/min take no int64 or float16
+            import cupyx
+
+            out = xp.full((size,), start, dtype=values.dtype)
+            (cupyx.scatter_max if reduce == "amax" else cupyx.scatter_min)(out, pos, values)
+        elif not pos.shape[0]:  # no values (the max of none is an error)
+            out = xp.full((size,), start, dtype=values.dtype, device=device)
+        else:  # the standard has no scatter: each position reduces a one-hot mask of the values (size x len(pos))
+            hits = xp.arange(size, device=device)[:, None] == pos[None, :]
+            picked = xp.where(hits, values[None, :], xp.asarray(start, dtype=values.dtype, device=device))
+            out = xp.prod(picked, axis=1, dtype=values.dtype) if reduce == "prod" else (
+                xp.max if reduce == "amax" else xp.min)(picked, axis=1)
+        return xp.reshape(out, tuple(shape))
+
+    def _positions_along(self, shape, dim, index, like):
+        """The flat positions index addresses along `dim` in an array of `shape` (index's shape, on like's device)."""
         xp = self.base
-        positions = xp.reshape(xp.arange(math.prod(shape), device=self.device(values)), tuple(shape))
+        positions = xp.reshape(xp.arange(math.prod(shape), device=self.device(like)), tuple(shape))
         region = tuple(slice(0, n) if d != dim else slice(None) for d, n in enumerate(index.shape))
-        pos = xp.take_along_axis(positions[region], index, axis=dim)
-        return xp.reshape(self._scatter_flat(math.prod(shape), pos, values), tuple(shape))
+        return xp.take_along_axis(positions[region], index, axis=dim)
 
     def _scatter_flat(self, size: int, pos, values):
         """A 1-D array of `size` zeros with values added at flat positions `pos` (repeats accumulate)."""

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import namespace
+from ..backend import is_floating, namespace
 from .math import constant
 from ..autograd.tensor import unwrap
 
@@ -86,7 +86,7 @@ class ScatterAddAlong(Function):
 
     def backward(self, gy):
         (index,) = self.saved
-        return None, Gather(self.dim)(gy, index) if self.xp.differentiable else take_along(self.xp, gy, index, self.dim)
+        return None, _take(self.xp, gy, index, self.dim)
 
 
 class Scatter(Function):
@@ -129,7 +129,7 @@ class Scatter(Function):
         index, kept = self.saved
         gsrc = None
         if self.needs_input_grad[2]:
-            gsrc = Gather(self.d)(gy, index) if self.xp.differentiable else take_along(self.xp, gy, index, self.d)
+            gsrc = _take(self.xp, gy, index, self.d)
             gsrc = _pad_to(self.xp, gsrc, self.inputs[2].shape) if self.inputs else gsrc
         return gy * kept, None, gsrc
 
@@ -156,6 +156,11 @@ def _pad_to(xp, g, shape):
     return xp.scatter_add(shape, region, g)
 
 
+def _take(xp, g, index, dim: int):
+    """g at index along dim: a recorded Gather under create_graph, else take_along."""
+    return Gather(dim)(g, index) if xp.differentiable else take_along(xp, g, index, dim)
+
+
 class ScatterAddDim(Function):
     """y = x with src added at index along dim (repeats accumulate).  dy/dx = 1, dy/dsrc = gather of the gradient."""
 
@@ -180,7 +185,7 @@ class ScatterAddDim(Function):
         (index,) = self.saved
         gsrc = None
         if self.needs_input_grad[2]:
-            gsrc = Gather(self.d)(gy, index) if self.xp.differentiable else take_along(self.xp, gy, index, self.d)
+            gsrc = _take(self.xp, gy, index, self.d)
             gsrc = _pad_to(self.xp, gsrc, self.inputs[2].shape) if self.inputs else gsrc
         return gy, None, gsrc
 
@@ -189,7 +194,8 @@ class ScatterReduce(Function):
     """y = x with src reduced in at index along dim ('sum', 'prod', 'mean', 'amax', 'amin'; PyTorch's scatter_reduce).
 
     Gradients as PyTorch: sum passes it through; mean divides by the count; amax/amin share it among
-    the elements equal to the result; prod gives y/element (defined where no element is 0).
+    the reduced elements equal to the result (PyTorch also counts x's own when include_self=False);
+    prod gives y/element (defined where no reduced element is 0).
     """
 
     name, method, inplace, symbol = "scatter_reduce", True, True, "scatter_reduce"
@@ -207,54 +213,47 @@ class ScatterReduce(Function):
         return ScatterReduce(dim, reduce, include_self)(x, index, src)
 
     def forward(self, x, index, src):
-        dim = self.d = _check_index("scatter_reduce", x, self.dim, index, self.xp)
-        src = src[tuple(slice(0, n) for n in index.shape)]
-        where = along(index, dim)
-        hit = np.zeros(x.shape, dtype=bool)
-        hit[where] = True
-        ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[self.reduce]
-        if self.include_self:
-            y = np.array(x, copy=True)
+        xp = self.xp
+        dim = self.d = _check_index("scatter_reduce", x, self.dim, index, xp)
+        shape = tuple(x.shape)
+        src = xp.astype(src[tuple(slice(0, n) for n in index.shape)], x.dtype, copy=False)
+        count = xp.scatter_add_along(shape, dim, index, xp.ones_like(src))  # the values reduced at each position
+        kept = xp.astype(count == 0, x.dtype)  # 1 where nothing lands
+        y = xp.scatter_reduce_along(shape, dim, index, src, "sum" if self.reduce == "mean" else self.reduce)
+        if self.include_self:  # y holds the reduction's identity where nothing lands
+            y = getattr(xp, {"prod": "multiply", "amax": "maximum", "amin": "minimum"}.get(self.reduce, "add"))(x, y)
+            count = count + (1 - kept)
         else:
-            start = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[self.reduce]
-            y = np.where(hit, np.asarray(start, dtype=x.dtype) if self.reduce not in ("amax", "amin") or x.dtype.kind == "f"
-                         else (np.iinfo(x.dtype).min if self.reduce == "amax" else np.iinfo(x.dtype).max), x).astype(x.dtype)
-        ufunc.at(y, where, src)
-        count = np.zeros(x.shape, dtype=x.dtype)
-        np.add.at(count, where, 1)
-        count = count + (1 if self.include_self else 0) * hit
+            y = xp.where(kept > 0, x, y)
         if self.reduce == "mean":
-            y = np.where(hit, y / np.maximum(count, 1), y).astype(x.dtype) if x.dtype.kind == "f" else np.where(
-                hit, np.floor_divide(y, np.maximum(count, 1)), y)
-        kept = (~hit).astype(x.dtype)
-        self.save_for_backward(index, x, src, y, count.astype(x.dtype) if x.dtype.kind == "f" else count, kept)
+            n = xp.where(count > 0, count, xp.ones_like(count))
+            y = y / n if is_floating(x.dtype) else y // n  # integers: floor division, as PyTorch
+        self.save_for_backward(index, x, src, y, count, kept)
         return y
 
     def backward(self, gy):
         index, x, src, y, count, kept = self.saved
-        xp = self.xp
-        where = along(index, self.d)
+        xp, d = self.xp, self.d
         hit = 1 - kept
-        own = kept if not self.include_self else None  # positions never written keep x
         if self.reduce == "sum":
-            gx = gy if self.include_self else gy * own
-            gsrc = gy[where]
+            gx, gsrc = gy if self.include_self else gy * kept, _take(xp, gy, index, d)
         elif self.reduce == "mean":
             scale = gy / xp.where(hit > 0, count, xp.ones_like(count))
-            gx = scale * hit + gy * kept if self.include_self else gy * own
-            gsrc = scale[where]
+            gx = scale * hit + gy * kept if self.include_self else gy * kept
+            gsrc = _take(xp, scale, index, d)
         elif self.reduce == "prod":
-            if (np.asarray(src) == 0).any() or (self.include_self and (np.asarray(x)[np.asarray(hit) > 0] == 0).any()):
+            one = xp.ones_like(x)
+            if bool(xp.any(src == 0)) or (self.include_self and bool(xp.any(xp.where(hit > 0, x, one) == 0))):
                 raise NotImplementedError("scatter_reduce(reduce='prod'): the gradient where an element is 0 is not implemented")
-            gx = gy * y / x if self.include_self else gy * own
-            gsrc = (gy * y)[where] / src
+            gx = gy * xp.where(hit > 0, y, one) / xp.where(hit > 0, x, one) if self.include_self else gy * kept
+            gsrc = _take(xp, gy * y, index, d) / src
         else:  # amax / amin: shared among the elements equal to the result
-            ties = xp.scatter_add_along(tuple(y.shape), self.d, index, xp.astype(src == y[where], gy.dtype))
+            tie = xp.astype(src == _take(xp, y, index, d), gy.dtype)
             x_tie = xp.astype(x == y, gy.dtype) if self.include_self else xp.zeros_like(gy)
-            n = ties + x_tie
+            n = xp.scatter_add_along(tuple(y.shape), d, index, tie) + x_tie
             share = gy / xp.where(n > 0, n, xp.ones_like(n))
-            gx = share * x_tie + (gy * own if own is not None else 0)
-            gsrc = share[where] * xp.astype(src == y[where], gy.dtype)
+            gx = share * x_tie if self.include_self else gy * kept
+            gsrc = _take(xp, share, index, d) * tie
         return gx, None, _pad_to(xp, gsrc, self.inputs[2].shape) if self.inputs else gsrc
 
 
