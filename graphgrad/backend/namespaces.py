@@ -2,7 +2,8 @@
 
 Both offer the same names: the Array API standard's (`exp`, `sum(x, axis, keepdims)`,
 `permute_dims`, `concat`, `astype(x, dtype)`, ...) plus the few the standard lacks and ops need
-(`sum_to`, `scatter_add`, `scatter_reduce_along`, `pick`, `shared_ones`, `row_reducible`, `windows`).
+(`sum_to`, `scatter_add`, `scatter_reduce_along`, `masked_product`, `pick`, `shared_ones`, `row_reducible`,
+`windows`).
 `NumpyOps` calls NumPy's methods and ufuncs directly: a generic wrapper would add microseconds to every op.
 """
 from __future__ import annotations
@@ -176,6 +177,18 @@ class NumpyOps:
         grid[dim] = index
         {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce].at(out, tuple(grid), values)
         return out
+
+    @staticmethod
+    def masked_product(g, m):
+        """g·m, and exactly 0 wherever m is 0 or False, also where g is ±inf or NaN.
+
+        The gradient of a selection (ReLU, clamp, max) is 0 where it did not select, as PyTorch's;
+        IEEE's inf·0 would be NaN. One multiply when g is finite (a sum tells), `where` otherwise.
+        """
+        product = g * m
+        if math.isfinite(g.sum()):
+            return product
+        return np.where(m != 0, product, 0)
 
     @staticmethod
     def pick(x, t):
@@ -447,6 +460,14 @@ class GenericOps:
         # The standard has no scatter: a one-hot matrix product (memory size x len(pos); fine for tests, not for GPUs)
         hits = xp.astype(xp.arange(size, device=self.device(values))[:, None] == pos[None, :], values.dtype)
         return hits @ values
+
+    def masked_product(self, g, m):
+        """g·m, and exactly 0 wherever m is 0 or False, also where g is ±inf or NaN (NumpyOps.masked_product)."""
+        xp = self.base
+        if m.dtype == xp.bool:
+            return xp.where(m, g, xp.zeros_like(g))
+        product = g * m
+        return xp.where(m != 0, product, xp.zeros_like(product))
 
     def pick(self, x, t):
         """x[n, t[n]] for every row n of a 2-D x."""

@@ -157,6 +157,14 @@ class tensor_ops:
         return ScatterAddAlong(tuple(shape), dim)(index, values)
 
     @staticmethod
+    def masked_product(g, m):
+        """g·m, exactly 0 wherever m is 0 or False (also where g is ±inf or NaN), differentiable."""
+        data = m.data if hasattr(m, "creator") else m
+        boolean = "bool" in str(data.dtype)
+        return FUNCTIONS["where"](_constant(data if boolean else data != 0), g if boolean else g * m,
+                                  tensor_ops.zeros_like(g))
+
+    @staticmethod
     def pick(x, t):
         """x[n, t[n]] for every row n of a 2-D x, differentiable in x (t: labels, a tensor or an array)."""
         labels = t.data if hasattr(t, "creator") else t

@@ -56,9 +56,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         (y,) = self.saved
-        if type(gy) is np.ndarray:
-            return gy * (y > 0)  # the mask from the output: forward stays a single pass
-        return gy * self.xp.astype(y > 0, gy.dtype)  # Array-API libraries multiply floats by floats only
+        return self.xp.masked_product(gy, y > 0)  # the mask from the output: forward stays a single pass
 
 
 class Softmax(Function):
@@ -289,7 +287,7 @@ class Hardtanh(Function):
 
     def backward(self, gy):
         (inside,) = self.saved
-        return gy * inside
+        return self.xp.masked_product(gy, inside)
 
 
 class ReLU6(Hardtanh):

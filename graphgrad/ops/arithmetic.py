@@ -128,7 +128,7 @@ class PowScalar(Function):
     def backward(self, gz):
         (x,) = self.saved
         if self.c == 0:  # d/dx x⁰ = 0 everywhere, also at x = 0 (where c·x^(c-1) would be 0·inf)
-            return gz * 0
+            return self.xp.zeros_like(gz)
         return gz * self.c * x ** (self.c - 1)
 
 
@@ -280,7 +280,7 @@ class Maximum(Function):
 
     def backward(self, gz):
         (to_x,) = self.saved
-        return gz * to_x, gz * (1 - to_x)
+        return self.xp.masked_product(gz, to_x), self.xp.masked_product(gz, 1 - to_x)
 
 
 class Minimum(Function):
@@ -299,7 +299,7 @@ class Minimum(Function):
 
     def backward(self, gz):
         (to_x,) = self.saved
-        return gz * to_x, gz * (1 - to_x)
+        return self.xp.masked_product(gz, to_x), self.xp.masked_product(gz, 1 - to_x)
 
 
 def _share(xp, wins, ties, dtype):
@@ -328,7 +328,7 @@ class Clip(Function):
 
     def backward(self, gy):
         (inside,) = self.saved
-        return gy if inside is None else gy * inside
+        return gy if inside is None else self.xp.masked_product(gy, inside)
 
 
 class ClampMin(Clip):

@@ -131,7 +131,7 @@ class Scatter(Function):
         if self.needs_input_grad[2]:
             gsrc = _take(self.xp, gy, index, self.d)
             gsrc = _pad_to(self.xp, gsrc, self.inputs[2].shape) if self.inputs else gsrc
-        return gy * kept, None, gsrc
+        return self.xp.masked_product(gy, kept), None, gsrc
 
 
 def _src(x, index, src, value):
@@ -236,24 +236,26 @@ class ScatterReduce(Function):
         xp, d = self.xp, self.d
         hit = 1 - kept
         if self.reduce == "sum":
-            gx, gsrc = gy if self.include_self else gy * kept, _take(xp, gy, index, d)
+            gx, gsrc = gy if self.include_self else xp.masked_product(gy, kept), _take(xp, gy, index, d)
         elif self.reduce == "mean":
             scale = gy / xp.where(hit > 0, count, xp.ones_like(count))
-            gx = scale * hit + gy * kept if self.include_self else gy * kept
+            own = xp.masked_product(gy, kept)  # where nothing lands, y is x
+            gx = xp.masked_product(scale, hit) + own if self.include_self else own
             gsrc = _take(xp, scale, index, d)
         elif self.reduce == "prod":
             one = xp.ones_like(x)
             if bool(xp.any(src == 0)) or (self.include_self and bool(xp.any(xp.where(hit > 0, x, one) == 0))):
                 raise NotImplementedError("scatter_reduce(reduce='prod'): the gradient where an element is 0 is not implemented")
-            gx = gy * xp.where(hit > 0, y, one) / xp.where(hit > 0, x, one) if self.include_self else gy * kept
+            gx = (gy * xp.where(hit > 0, y, one) / xp.where(hit > 0, x, one) if self.include_self
+                  else xp.masked_product(gy, kept))
             gsrc = _take(xp, gy * y, index, d) / src
         else:  # amax / amin: shared among the elements equal to the result
             tie = xp.astype(src == _take(xp, y, index, d), gy.dtype)
             x_tie = xp.astype(x == y, gy.dtype) if self.include_self else xp.zeros_like(gy)
             n = xp.scatter_add_along(tuple(y.shape), d, index, tie) + x_tie
             share = gy / xp.where(n > 0, n, xp.ones_like(n))
-            gx = share * x_tie if self.include_self else gy * kept
-            gsrc = _take(xp, share, index, d) * tie
+            gx = xp.masked_product(share, x_tie) if self.include_self else xp.masked_product(gy, kept)
+            gsrc = xp.masked_product(_take(xp, share, index, d), tie)
         return gx, None, _pad_to(xp, gsrc, self.inputs[2].shape) if self.inputs else gsrc
 
 

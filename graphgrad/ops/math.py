@@ -450,7 +450,7 @@ class Copysign(Function):
 
     def backward(self, gz):
         (s,) = self.saved
-        return gz * s, None
+        return self.xp.masked_product(gz, s), None
 
 
 class LogAddExp(Function):

@@ -108,7 +108,7 @@ class Max(_Reduction):
 
     def backward(self, gy):
         (share,) = self.saved
-        return self.xp.reshape(gy, self.kept) * share
+        return self.xp.masked_product(self.xp.reshape(gy, self.kept), share)
 
 
 class Min(Max):
