@@ -6,7 +6,10 @@ ones run `mpirun -n 2` with DistributedDataParallel over a ShardedDataset (each 
 of every batch): with the reductions overlapped with backward (the default, which puts either
 network's gradient in one bucket; and with 1 MiB buckets, two each here, of which the first
 travels while backward computes the first layer's gradients), and with them all after backward
-(`no_sync()` around backward, then `sync_gradients()`). BLAS is pinned to one thread per process.
+(`no_sync()` around backward, then `sync_gradients()`). And the ceiling: 2 independent processes
+(no MPI, no gradients exchanged), each training on half the batch side by side, their samples/s
+from the slower one's step: what two processes get from this machine's cores, caches and memory
+bandwidth before any communication. BLAS is pinned to one thread per process.
 The rounds are interleaved (every configuration once per round, the order rotated from round to
 round) and the medians reported, from wall time and from CPU time (`time.process_time` per rank,
 the slower rank's): on a machine shared with other work the wall figures show the contention and the CPU
@@ -39,7 +42,8 @@ NETWORKS = {"mlp": (256, 200), "cnn": (200, 30)}
 WARMUP = 10
 # label: (processes, overlap, bucket_cap_mb); one bucket holds either network's whole gradient at 25 MiB
 CONFIGS = {"1 process": (1, True, 25.0), "2 processes": (2, True, 25.0),
-           "2 processes, 1 MiB buckets": (2, True, 1.0), "2 processes, no overlap": (2, False, 25.0)}
+           "2 processes, 1 MiB buckets": (2, True, 1.0), "2 processes, no overlap": (2, False, 25.0),
+           "2 independent processes": (2, None, None)}  # no MPI: each trains on its own, half the batch
 
 
 def build(network: str, rng):
@@ -53,14 +57,16 @@ def build(network: str, rng):
                          nn.ReLU(), nn.Linear(256, 10, generator=rng))
 
 
-def worker(network: str, distributed: bool, overlap: bool, bucket_cap_mb: float) -> dict | None:
-    """Train the timed steps (after a warm-up); the timings on rank 0, None on the other ranks."""
+def worker(network: str, distributed: bool, overlap: bool, bucket_cap_mb: float, share: int = 1) -> dict | None:
+    """Train the timed steps (after a warm-up) on 1/share of the global batch; the timings on rank 0, None on the
+    other ranks."""
     from contextlib import nullcontext
 
     from graphgrad import nn, optim
     from graphgrad.data import DataLoader, TensorDataset
 
     batch, steps = NETWORKS[network]
+    batch //= share
     rng = np.random.default_rng(0)
     x = rng.random((batch * 20, 784), dtype=np.float32)
     dataset = TensorDataset(x, rng.integers(0, 10, len(x)))
@@ -122,11 +128,19 @@ def worker(network: str, distributed: bool, overlap: bool, bucket_cap_mb: float)
     return result if world.Get_rank() == 0 else None
 
 
-def launch(network: str, processes: int, overlap: bool, bucket_cap_mb: float) -> dict:
-    """One run on `processes` processes (1: plain, no MPI); rank 0's JSON result."""
+def launch(network: str, processes: int, overlap: bool | None, bucket_cap_mb: float | None) -> dict:
+    """One run on `processes` processes (1: plain, no MPI; overlap None: as many plain processes side by side,
+    each on its share of the batch, the slower one's timings): rank 0's JSON result."""
     me = [sys.executable, os.path.abspath(__file__), "--worker", network]
     if processes == 1:
         cmd = me
+    elif overlap is None:
+        runs = [subprocess.Popen(me + ["--share", str(processes)], stdout=subprocess.PIPE, text=True)
+                for _ in range(processes)]
+        results = [json.loads(run.communicate()[0].strip().splitlines()[-1]) for run in runs]
+        if any(run.returncode for run in runs):
+            raise subprocess.CalledProcessError(max(run.returncode for run in runs), me)
+        return max(results, key=lambda r: r["wall_ms_per_step"])
     else:
         root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
         # For a machine shared with other work: Open MPI pins each rank to one core by default
@@ -168,9 +182,10 @@ def main() -> None:
     parser.add_argument("--distributed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-overlap", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bucket-cap-mb", type=float, default=25.0, help=argparse.SUPPRESS)
+    parser.add_argument("--share", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        result = worker(args.worker, args.distributed, not args.no_overlap, args.bucket_cap_mb)
+        result = worker(args.worker, args.distributed, not args.no_overlap, args.bucket_cap_mb, args.share)
         if result is not None:
             print(json.dumps(result))
         return
