@@ -70,3 +70,13 @@ def test_the_same_on_an_array_api_library(name):
     seed = np.full(n, np.inf)
     ga, gt = _grads(ours, theirs, x, seed, lift=lambda a: xp.asarray(a, device=xp.Device("device1")))
     np.testing.assert_array_equal(ga, gt)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "clamp", "clamp_min"])
+def test_a_nan_input_gets_the_gradient_pytorch_gives_it(name, create_graph):
+    """ReLU, ReLU6 and Hardtanh pass the gradient at a NaN input (PyTorch masks only x <= bound); clamp gives 0."""
+    ours, theirs, _ = SELECTIONS[name]
+    x = np.array([np.nan, -2.0, 0.0, 0.5, 9.0])
+    ga, gt = _grads(ours, theirs, x, np.linspace(0.5, 1.5, 5), create_graph)
+    np.testing.assert_array_equal(ga, gt)

@@ -45,7 +45,7 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0).  dy/dx = 1[x > 0]."""
+    """y = max(x, 0).  dy/dx = 1[x > 0] (and 1 at NaN, as PyTorch)."""
 
     name, method, symbol, elementwise = "relu", True, "ReLU", True
 
@@ -56,7 +56,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         (y,) = self.saved
-        return self.xp.masked_product(gy, y > 0)  # the mask from the output: forward stays a single pass
+        return self.xp.masked_product(gy, ~(y <= 0))  # from the output (forward stays one pass); NaN passes, as PyTorch
 
 
 class Softmax(Function):
@@ -282,7 +282,7 @@ class Hardtanh(Function):
 
     def forward(self, x):
         xp = self.xp
-        self.save_for_backward(xp.astype((x > self.min_val) & (x < self.max_val), x.dtype))
+        self.save_for_backward(xp.astype(~((x <= self.min_val) | (x >= self.max_val)), x.dtype))  # NaN passes
         return xp.clip(x, self.min_val, self.max_val)
 
     def backward(self, gy):
