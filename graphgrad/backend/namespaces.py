@@ -2,9 +2,9 @@
 
 Both offer the same names: the Array API standard's (`exp`, `sum(x, axis, keepdims)`,
 `permute_dims`, `concat`, `astype(x, dtype)`, ...) plus the few the standard lacks and ops need
-(`sum_to`, `scatter_add`, `scatter_reduce_along`, `masked_product`, `pick`, `shared_ones`, `row_reducible`,
-`windows`).
-`NumpyOps` calls NumPy's methods and ufuncs directly: a generic wrapper would add microseconds to every op.
+(`sum_to`, `scatter_add`, `scatter_reduce_along`, `masked_product`, `pick`, `shared_ones`,
+`row_reducible`, `windows`). `NumpyOps` calls NumPy's methods and ufuncs directly: a generic
+wrapper would add microseconds to every op.
 """
 from __future__ import annotations
 

@@ -282,7 +282,8 @@ def _unpool_pairs(right, lower, gy, swapped: bool):
 
 
 def put(g, mask, out, finite: bool) -> None:
-    """out = g where mask, else 0. Multiplying by the mask is the fast way, but inf·0 is NaN: not for non-finite g."""
+    """out = g where mask, else 0: NumpyOps.masked_product written into `out` (a strided view), with g's
+    finiteness decided once per call rather than per chunk (inf·0 is NaN: a non-finite g takes `where`)."""
     if finite:
         np.multiply(g, mask, out=out)
     else:
